@@ -23,10 +23,14 @@ public enum RecordKind : byte
     Snapshot = 0x07,
     /// <summary>key: u32 member ‖ u32 bitmap page. value: allocator bitmap page (checkpoints only).</summary>
     AllocBitmap = 0x08,
-    /// <summary>key: u32 member ‖ u64 offset. value: u64 length. Put = allocate, delete = free.</summary>
+    /// <summary>key: u32 member ‖ u64 offset ‖ u64 length. value: empty. Put = allocate, delete = free (build with Log.AllocOps).</summary>
     AllocExtent = 0x09,
     /// <summary>key: u64 inode. value: empty. An unlinked inode still open; reclaimed at next open.</summary>
     Orphan = 0x0A,
     /// <summary>key: u64 snapshot id ‖ u32 member ‖ u64 offset. value: u64 length. Extents pinned by a snapshot.</summary>
     PinnedExtent = 0x0B,
+    /// <summary>key: empty. value: namespace counters (next inode number, generation epoch). Layout: Namespace/Encoding/CounterCodec.cs.</summary>
+    NamespaceCounter = 0x0C,
+    /// <summary>key: u32 member ‖ u64 offset ‖ u64 length. value: empty. The extents holding the checkpoint itself (checkpoints only; consumed by the log).</summary>
+    CheckpointExtent = 0x0D,
 }
