@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using Argos.Platform;
+
+namespace Argos.Fuse;
+
+/// <summary>Where a worker's requests come from and its replies go: a /dev/fuse fd, or a test channel.</summary>
+internal interface IFuseTransport
+{
+    /// <summary>Reads one request; returns its length, or a negative errno.</summary>
+    int Receive(Span<byte> buffer);
+
+    /// <summary>Writes one reply; returns 0 or an errno.</summary>
+    Errno Send(ReadOnlySpan<byte> reply);
+}
+
+/// <summary>
+/// Per-thread state: request and reply buffers (pinned, reused: the steady state allocates nothing), the
+/// transport, and the unique id in progress for FUSE_INTERRUPT.
+/// </summary>
+internal sealed class FuseWorker
+{
+    public const int HeaderSize = 16; // sizeof(fuse_out_header)
+
+    private long _currentUnique;
+    private long _interruptedUnique;
+
+    public FuseWorker(int index, IFuseTransport transport, int requestBufferSize, int replyPayloadSize)
+    {
+        Index = index;
+        Transport = transport;
+        RequestBuffer = GC.AllocateUninitializedArray<byte>(requestBufferSize, pinned: true);
+        ReplyBuffer = GC.AllocateUninitializedArray<byte>(HeaderSize + replyPayloadSize, pinned: true);
+    }
+
+    public int Index { get; }
+    public IFuseTransport Transport { get; }
+    public byte[] RequestBuffer { get; }
+    public byte[] ReplyBuffer { get; }
+
+    /// <summary>Set once the current request has been answered (or needs no answer).</summary>
+    public bool Replied { get; set; }
+
+    public ulong CurrentUnique => (ulong)Volatile.Read(ref _currentUnique);
+
+    public Span<byte> Payload => ReplyBuffer.AsSpan(HeaderSize);
+
+    public void BeginRequest(ulong unique)
+    {
+        Replied = false;
+        Volatile.Write(ref _currentUnique, (long)unique);
+    }
+
+    public void EndRequest()
+    {
+        Volatile.Write(ref _currentUnique, 0);
+    }
+
+    /// <summary>Marks <paramref name="unique"/> interrupted if this worker is handling it.</summary>
+    public bool TryInterrupt(ulong unique)
+    {
+        if (unique == 0 || CurrentUnique != unique)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _interruptedUnique, (long)unique);
+        return CurrentUnique == unique;
+    }
+
+    public bool IsInterrupted(ulong unique) => unique != 0 && (ulong)Volatile.Read(ref _interruptedUnique) == unique;
+
+    /// <summary>Sends fuse_out_header + the first <paramref name="payloadLength"/> bytes of <see cref="Payload"/>.</summary>
+    public Errno Send(ulong unique, int error, int payloadLength)
+    {
+        var header = new fuse_out_header
+        {
+            len = (uint)(HeaderSize + payloadLength),
+            error = error,
+            unique = unique,
+        };
+        MemoryMarshal.Write(ReplyBuffer, in header);
+        Replied = true;
+        return Transport.Send(ReplyBuffer.AsSpan(0, HeaderSize + payloadLength));
+    }
+}
