@@ -39,7 +39,9 @@ public static class Program
     {
         var root = new RootCommand("argosfs: an erasure-coded, self-healing root filesystem (Reed-Solomon k+m over several members, served through FUSE)");
         root.Options.Add(JsonOption);
-        foreach (var command in Commands.All())
+        root.Options.Add(VolumeFactory.KeyFileOption);
+        root.Options.Add(VolumeFactory.PassphraseStdinOption);
+        foreach (var command in CommandTable.All())
         {
             root.Subcommands.Add(command);
         }

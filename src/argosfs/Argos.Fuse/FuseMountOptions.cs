@@ -21,7 +21,7 @@ public enum FuseAtimeMode
 /// Options of a FUSE mount. The defaults suit a root filesystem: allow_other, default_permissions, and
 /// suid + dev allowed (a root must never be nosuid,nodev — boot-notes rule 4).
 /// </summary>
-public sealed class FuseMountOptions
+public sealed record FuseMountOptions
 {
     /// <summary>The source column of /proc/mounts (the pool name, or "argosfs").</summary>
     public string FsName { get; init; } = "argosfs";

@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Argos.Format;
+
+namespace Argos.Metadata.Namespace.Encoding;
+
+/// <summary>
+/// Stripe record (RecordKind.Stripe): where one stripe of a file lives. The data path fills it; the
+/// namespace stores it with the inode and deletes it with the inode.
+/// <code>
+/// key (16 bytes)
+///   0  u64  inode (≠ 0)
+///   8  u64  stripe index (file offset / stripe data size)
+///
+/// value, layout version 1 (68 + 18·n bytes)
+///   0  u8   version = 1
+///   1  u8   kind: 1 erasure-coded (k data + m parity shards), 2 replicated (m+1 full copies, k = 1)
+///   2  u8   k (≥ 1)
+///   3  u8   m
+///   4  u8   codec: 0 none, 1 lz4, 2 zstd
+///   5  u8   flags: bit 0 encrypted (XChaCha20-Poly1305); other bits 0
+///   6  u16  n = shard count: k+m (erasure-coded) or m+1 (replicated); entry i is shard i
+///   8  u32  chunk bytes (shard payload size)
+///  12  u64  raw length: plaintext bytes of file data in this stripe
+///  20  u64  stored length: bytes after compression (+ encryption tag) before splitting
+///  28  u64  birth transaction id
+///  36  u64  plaintext checksum (CRC32C in the low 32 bits, or a 64-bit hash; the data path's choice)
+///  44  u8[24] nonce (zero when not encrypted)
+///  68  n × shard { u16 member index, u64 byte offset on the member, u32 length, u32 CRC32C of the stored shard }
+/// </code>
+/// </summary>
+public readonly record struct StripeRecord
+{
+    public StripeKind Kind { get; init; }
+    public byte K { get; init; }
+    public byte M { get; init; }
+    public StripeCodec Codec { get; init; }
+    public bool Encrypted { get; init; }
+    public uint ChunkBytes { get; init; }
+    public ulong RawLength { get; init; }
+    public ulong StoredLength { get; init; }
+    public TxId BirthTxId { get; init; }
+    public ulong PlaintextChecksum { get; init; }
+    public StripeNonce Nonce { get; init; }
+    public ReadOnlyMemory<ShardLocation> Shards { get; init; }
+
+    /// <summary>Shards the layout requires: k+m, or m+1 copies.</summary>
+    public int ExpectedShardCount => Kind == StripeKind.Replicated ? M + 1 : K + M;
+
+    public bool Equals(StripeRecord other)
+        => Kind == other.Kind && K == other.K && M == other.M && Codec == other.Codec && Encrypted == other.Encrypted
+            && ChunkBytes == other.ChunkBytes && RawLength == other.RawLength && StoredLength == other.StoredLength
+            && BirthTxId == other.BirthTxId && PlaintextChecksum == other.PlaintextChecksum
+            && NonceEquals(other) && Shards.Span.SequenceEqual(other.Shards.Span);
+
+    private bool NonceEquals(in StripeRecord other)
+    {
+        StripeNonce a = Nonce;
+        StripeNonce b = other.Nonce;
+        return StripeNonce.Bytes(a).SequenceEqual(StripeNonce.Bytes(b));
+    }
+
+    public override int GetHashCode() => HashCode.Combine(Kind, K, M, RawLength, BirthTxId, PlaintextChecksum, Shards.Length);
+}
+
+public enum StripeKind : byte
+{
+    ErasureCoded = 1,
+    Replicated = 2,
+}
+
+public enum StripeCodec : byte
+{
+    None = 0,
+    Lz4 = 1,
+    Zstd = 2,
+}
+
+/// <summary>The 24-byte XChaCha20 nonce of an encrypted stripe.</summary>
+[InlineArray(Length)]
+public struct StripeNonce
+{
+    public const int Length = 24;
+    private byte _element0;
+
+    public static StripeNonce From(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Length)
+        {
+            throw new ArgumentException($"a stripe nonce is {Length} bytes, got {bytes.Length}", nameof(bytes));
+        }
+        var n = default(StripeNonce);
+        bytes.CopyTo(n);
+        return n;
+    }
+
+    public static ReadOnlySpan<byte> Bytes(in StripeNonce nonce) => nonce;
+}
+
+/// <summary>One shard of a stripe on one member.</summary>
+public readonly record struct ShardLocation(ushort Member, ulong OffsetBytes, uint LengthBytes, uint Crc32c);
+
+public static class StripeRecordCodec
+{
+    public const byte Version = 1;
+    public const int KeyLength = 16;
+    public const int FixedLength = 68;
+    public const int ShardLength = 18;
+    public const int NonceOffset = 44;
+
+    public static byte[] EncodeKey(InodeId ino, StripeIndex index)
+    {
+        var key = new byte[KeyLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(key, ino.Value);
+        BinaryPrimitives.WriteUInt64LittleEndian(key.AsSpan(8), index.Value);
+        return key;
+    }
+
+    public static bool TryDecodeKey(ReadOnlySpan<byte> key, out InodeId ino, out StripeIndex index)
+    {
+        ino = default;
+        index = default;
+        if (key.Length != KeyLength)
+        {
+            return false;
+        }
+        ino = new InodeId(BinaryPrimitives.ReadUInt64LittleEndian(key));
+        index = new StripeIndex(BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(8)));
+        return ino.Value != 0;
+    }
+
+    public static int ValueLength(int shardCount) => FixedLength + (shardCount * ShardLength);
+
+    /// <summary>Checks what the layout requires; the data path calls it before storing a record.</summary>
+    public static bool IsValid(in StripeRecord s)
+        => s.Kind is StripeKind.ErasureCoded or StripeKind.Replicated
+            && s.K >= 1 && (s.Kind != StripeKind.Replicated || s.K == 1)
+            && s.Codec is StripeCodec.None or StripeCodec.Lz4 or StripeCodec.Zstd
+            && s.Shards.Length == s.ExpectedShardCount && s.Shards.Length <= ushort.MaxValue;
+
+    public static byte[] EncodeValue(in StripeRecord s)
+    {
+        if (!IsValid(s))
+        {
+            throw new ArgumentException($"invalid stripe record ({s.Kind}, k={s.K}, m={s.M}, {s.Shards.Length} shards): "
+                + "kind must be erasure-coded or replicated (k = 1), and the shard list must hold k+m (or m+1) entries", nameof(s));
+        }
+        var value = new byte[ValueLength(s.Shards.Length)];
+        var w = new RecordWriter(value);
+        w.U8(Version);
+        w.U8((byte)s.Kind);
+        w.U8(s.K);
+        w.U8(s.M);
+        w.U8((byte)s.Codec);
+        w.U8(s.Encrypted ? (byte)1 : (byte)0);
+        w.U16((ushort)s.Shards.Length);
+        w.U32(s.ChunkBytes);
+        w.U64(s.RawLength);
+        w.U64(s.StoredLength);
+        w.U64(s.BirthTxId.Value);
+        w.U64(s.PlaintextChecksum);
+        StripeNonce nonce = s.Nonce;
+        w.Bytes(StripeNonce.Bytes(nonce));
+        foreach (ShardLocation shard in s.Shards.Span)
+        {
+            w.U16(shard.Member);
+            w.U64(shard.OffsetBytes);
+            w.U32(shard.LengthBytes);
+            w.U32(shard.Crc32c);
+        }
+        return value;
+    }
+
+    public static bool TryDecodeValue(ReadOnlySpan<byte> value, out StripeRecord stripe, out RecordDecodeError error)
+    {
+        stripe = default;
+        var r = new RecordReader(value);
+        if (!r.TryReadU8(out byte version))
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+        if (version != Version)
+        {
+            error = RecordDecodeError.UnsupportedVersion;
+            return false;
+        }
+        if (!(r.TryReadU8(out byte kind) && r.TryReadU8(out byte k) && r.TryReadU8(out byte m) && r.TryReadU8(out byte codec)
+            && r.TryReadU8(out byte flags) && r.TryReadU16(out ushort count) && r.TryReadU32(out uint chunk)
+            && r.TryReadU64(out ulong raw) && r.TryReadU64(out ulong stored) && r.TryReadU64(out ulong birth)
+            && r.TryReadU64(out ulong checksum) && r.TryReadBytes(StripeNonce.Length, out ReadOnlySpan<byte> nonce)))
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+        if (r.Remaining < count * ShardLength)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+        var shards = new ShardLocation[count];
+        for (int i = 0; i < count; i++)
+        {
+            r.TryReadU16(out ushort member);
+            r.TryReadU64(out ulong offset);
+            r.TryReadU32(out uint length);
+            r.TryReadU32(out uint crc);
+            shards[i] = new ShardLocation(member, offset, length, crc);
+        }
+        if (r.Remaining != 0)
+        {
+            error = RecordDecodeError.TrailingBytes;
+            return false;
+        }
+        stripe = new StripeRecord
+        {
+            Kind = (StripeKind)kind,
+            K = k,
+            M = m,
+            Codec = (StripeCodec)codec,
+            Encrypted = (flags & 1) != 0,
+            ChunkBytes = chunk,
+            RawLength = raw,
+            StoredLength = stored,
+            BirthTxId = new TxId(birth),
+            PlaintextChecksum = checksum,
+            Nonce = StripeNonce.From(nonce),
+            Shards = shards,
+        };
+        if ((flags & ~1) != 0 || !IsValid(stripe))
+        {
+            stripe = default;
+            error = RecordDecodeError.InvalidField;
+            return false;
+        }
+        error = RecordDecodeError.None;
+        return true;
+    }
+}

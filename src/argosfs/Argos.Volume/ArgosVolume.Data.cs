@@ -1,0 +1,400 @@
+using System.Collections.Concurrent;
+using Argos.Format;
+using Argos.Metadata.Namespace;
+using Argos.Metadata.Namespace.Encoding;
+using Argos.Metadata.Records;
+using Argos.Platform;
+
+namespace Argos.Volume;
+
+/// <summary>
+/// File data. Writes land in per-file stripe buffers (whole stripes, read-modify-write from the stored
+/// stripe); a stripe is encoded and written when a write completes it (streaming), and every other
+/// dirty stripe on fsync, close, the group-commit interval or when a file holds too many. Each flush
+/// commits the new stripe records, the allocations and the file size in one transaction, so the
+/// metadata never names a shard that was not written. Reads serve dirty buffers first, then decoded
+/// stripes (cached), and read holes as zeros. Tiny files live inline in their inode record.
+/// </summary>
+public sealed partial class ArgosVolume
+{
+    private const int MaxDirtyStripesPerFile = 32;
+
+    private readonly ConcurrentDictionary<ulong, FileBuffer> _buffers = new();
+
+    private sealed class FileBuffer(ulong size)
+    {
+        public readonly object Gate = new();
+        public readonly SortedDictionary<ulong, byte[]> Dirty = new();
+        public ulong Size = size;
+        public bool SizeChanged;
+        public bool Recorded;
+        public bool Dead;
+        public Timespec LastWrite;
+        public DateTime FirstDirty = DateTime.MaxValue;
+    }
+
+    /// <summary>Attributes with buffered writes taken into account (the size a reader sees).</summary>
+    public InodeAttributes GetAttr(InodeId ino)
+    {
+        var attr = _ns.GetAttr(ino);
+        if (_buffers.TryGetValue(ino.Value, out var fb))
+        {
+            lock (fb.Gate)
+            {
+                if (!fb.Dead && (fb.Dirty.Count > 0 || fb.SizeChanged))
+                {
+                    attr = attr with { Size = fb.Size, Mtime = fb.LastWrite.Seconds == 0 ? attr.Mtime : fb.LastWrite };
+                }
+            }
+        }
+        return attr;
+    }
+
+    public int Read(InodeId ino, ulong offset, Span<byte> destination)
+    {
+        var attr = GetAttr(ino);
+        if (!PosixMode.IsRegular(attr.Mode))
+        {
+            throw new VolumeException(attr.IsDirectory ? Errno.EISDIR : Errno.EINVAL, $"inode {ino} is not a regular file");
+        }
+        if (offset >= attr.Size) return 0;
+        var length = (int)Math.Min((ulong)destination.Length, attr.Size - offset);
+        destination = destination[..length];
+        _buffers.TryGetValue(ino.Value, out var fb);
+        if (fb is not null)
+        {
+            lock (fb.Gate)
+            {
+                if (!fb.Dead)
+                {
+                    ReadRange(ino, offset, destination, fb);
+                    return length;
+                }
+            }
+        }
+        ReadRange(ino, offset, destination, null);
+        return length;
+    }
+
+    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb)
+    {
+        var s = (ulong)StripeDataBytes;
+        ReadOnlyMemory<byte> inline = default;
+        var inlineLoaded = false;
+        var done = 0;
+        while (done < destination.Length)
+        {
+            var pos = offset + (ulong)done;
+            var index = pos / s;
+            var within = (int)(pos % s);
+            var take = (int)Math.Min((ulong)(destination.Length - done), s - (ulong)within);
+            var target = destination.Slice(done, take);
+            if (fb is not null && fb.Dirty.TryGetValue(index, out var dirty))
+            {
+                dirty.AsSpan(within, take).CopyTo(target);
+            }
+            else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
+            {
+                CopyPadded(LoadStripe(ino, index, stripe), within, target);
+            }
+            else if (index == 0)
+            {
+                if (!inlineLoaded)
+                {
+                    inline = _ns.GetInlineData(ino);
+                    inlineLoaded = true;
+                }
+                CopyPadded(inline.Span, within, target);
+            }
+            else
+            {
+                target.Clear();
+            }
+            done += take;
+        }
+    }
+
+    private static void CopyPadded(ReadOnlySpan<byte> source, int offset, Span<byte> target)
+    {
+        var available = Math.Max(0, Math.Min(source.Length - offset, target.Length));
+        if (available > 0) source.Slice(offset, available).CopyTo(target);
+        target[available..].Clear();
+    }
+
+    /// <summary>The current content of one stripe as a full-size buffer (for read-modify-write).</summary>
+    private byte[] LoadStripeForWrite(InodeId ino, ulong index)
+    {
+        var buffer = new byte[StripeDataBytes];
+        if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
+        {
+            var raw = LoadStripe(ino, index, stripe);
+            raw.AsSpan(0, Math.Min(raw.Length, buffer.Length)).CopyTo(buffer);
+        }
+        else if (index == 0)
+        {
+            var inline = _ns.GetInlineData(ino).Span;
+            inline[..Math.Min(inline.Length, buffer.Length)].CopyTo(buffer);
+        }
+        return buffer;
+    }
+
+    private FileBuffer AcquireBuffer(InodeId ino, out bool gateTaken)
+    {
+        while (true)
+        {
+            var fb = _buffers.GetOrAdd(ino.Value, static (key, self) => new FileBuffer(self._ns.GetAttr(new InodeId(key)).Size), this);
+            gateTaken = false;
+            Monitor.Enter(fb.Gate, ref gateTaken);
+            if (!fb.Dead) return fb;
+            Monitor.Exit(fb.Gate);
+        }
+    }
+
+    public void Write(InodeId ino, ulong offset, ReadOnlySpan<byte> data, in Credentials caller)
+    {
+        ThrowIfReadOnly("write");
+        if (Settings.Encrypted && _cipher is null)
+        {
+            throw new VolumeException(Errno.EACCES, "encrypted pool: no key; set ARGOSFS_KEY_FILE or pass --key-file");
+        }
+        var attr = _ns.GetAttr(ino);
+        if (!PosixMode.IsRegular(attr.Mode))
+        {
+            throw new VolumeException(attr.IsDirectory ? Errno.EISDIR : Errno.EINVAL, $"inode {ino} is not a regular file");
+        }
+        if (data.IsEmpty) return;
+        var end = checked(offset + (ulong)data.Length);
+        var fb = AcquireBuffer(ino, out _);
+        try
+        {
+            if (!fb.Recorded)
+            {
+                // The write happens now: mtime/ctime, and privileges dropped as file_remove_privs() does.
+                var who = caller;
+                Mutate(tx => _ns.RecordWrite(tx, ino, fb.Size, who));
+                fb.Recorded = true;
+            }
+            var s = (ulong)StripeDataBytes;
+            var done = 0;
+            var completed = new List<ulong>();
+            while (done < data.Length)
+            {
+                var pos = offset + (ulong)done;
+                var index = pos / s;
+                var within = (int)(pos % s);
+                var take = (int)Math.Min((ulong)(data.Length - done), s - (ulong)within);
+                if (!fb.Dirty.TryGetValue(index, out var buffer))
+                {
+                    buffer = take == StripeDataBytes ? new byte[StripeDataBytes] : LoadStripeForWrite(ino, index);
+                    fb.Dirty[index] = buffer;
+                }
+                data.Slice(done, take).CopyTo(buffer.AsSpan(within));
+                if (within + take == StripeDataBytes) completed.Add(index);
+                done += take;
+            }
+            if (end > fb.Size)
+            {
+                fb.Size = end;
+                fb.SizeChanged = true;
+            }
+            fb.LastWrite = Timespec.Now();
+            if (fb.FirstDirty == DateTime.MaxValue) fb.FirstDirty = DateTime.UtcNow;
+            if (completed.Count > 0 || fb.Dirty.Count > MaxDirtyStripesPerFile)
+            {
+                FlushBufferLocked(ino, fb, fb.Dirty.Count > MaxDirtyStripesPerFile ? null : completed);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(fb.Gate);
+        }
+    }
+
+    /// <summary>Encodes and stores dirty stripes (all, or just <paramref name="only"/>), then commits
+    /// their records, allocations and the size in one transaction.</summary>
+    private void FlushBufferLocked(InodeId ino, FileBuffer fb, List<ulong>? only)
+    {
+        var indices = only ?? fb.Dirty.Keys.ToList();
+        var s = (ulong)StripeDataBytes;
+        var stored = new List<(ulong Index, StripeRecord Record)>();
+        byte[]? inlineData = null;
+        var clearInline = false;
+        try
+        {
+            foreach (var index in indices)
+            {
+                if (!fb.Dirty.TryGetValue(index, out var buffer)) continue;
+                var start = index * s;
+                if (start >= fb.Size) continue;
+                var rawLength = (int)Math.Min(s, fb.Size - start);
+                if (index == 0 && fb.Size <= (ulong)Math.Min(Settings.InlineThresholdBytes, FsNamespace.InlineDataMaxBytes) && !Settings.Encrypted)
+                {
+                    inlineData = buffer.AsSpan(0, rawLength).ToArray();
+                    continue;
+                }
+                if (index == 0) clearInline = true;
+                stored.Add((index, StoreStripe(ino, index, buffer.AsSpan(0, rawLength))));
+            }
+        }
+        catch
+        {
+            foreach (var (_, record) in stored)
+            {
+                foreach (var e in ExtentsOf(record)) _log.Allocator.Release(e);
+            }
+            throw;
+        }
+        var extra = new List<RecordOp>();
+        Mutate(tx =>
+        {
+            foreach (var (index, record) in stored)
+            {
+                if (_ns.TryGetStripe(ino, new StripeIndex(index), out var old)) AddFreeOps(extra, old);
+                _ns.PutStripe(tx, ino, new StripeIndex(index), record);
+                AddAllocOps(extra, record);
+            }
+            if (inlineData is not null)
+            {
+                if (_ns.TryGetStripe(ino, new StripeIndex(0), out var old))
+                {
+                    // The file shrank back into its inode: its stripes go.
+                    foreach (var (_, removed) in _ns.RemoveStripesFrom(tx, ino, new StripeIndex(0))) AddFreeOps(extra, removed);
+                }
+                _ns.SetInlineData(tx, ino, inlineData);
+            }
+            else if (clearInline && _ns.GetInlineData(ino).Length > 0)
+            {
+                _ns.SetInlineData(tx, ino, []);
+            }
+            if (fb.SizeChanged || stored.Count > 0 || inlineData is not null)
+            {
+                _ns.SetAttr(tx, ino, new SetAttrRequest { Size = fb.Size, Mtime = TimeChange.At(fb.LastWrite) }, Credentials.Root);
+            }
+        }, extraOps: extra);
+        foreach (var (index, record) in stored)
+        {
+            _stripeCache.Forget(ino, index);
+            fb.Dirty.Remove(index);
+        }
+        if (inlineData is not null) fb.Dirty.Remove(0);
+        foreach (var index in indices)
+        {
+            if (index * s >= fb.Size) fb.Dirty.Remove(index);
+        }
+        if (fb.Dirty.Count == 0)
+        {
+            fb.SizeChanged = false;
+            fb.Recorded = false;
+            fb.FirstDirty = DateTime.MaxValue;
+            fb.Dead = true;
+            _buffers.TryRemove(new KeyValuePair<ulong, FileBuffer>(ino.Value, fb));
+        }
+    }
+
+    /// <summary>Writes out one file's buffered data (fsync, close). With <paramref name="durable"/>, returns once it is on the members.</summary>
+    public void Flush(InodeId ino, bool durable = false)
+    {
+        if (ReadOnly) return;
+        if (_buffers.TryGetValue(ino.Value, out var fb))
+        {
+            lock (fb.Gate)
+            {
+                if (!fb.Dead) FlushBufferLocked(ino, fb, null);
+            }
+        }
+        if (durable)
+        {
+            lock (_commitGate) FlushLogLocked();
+        }
+    }
+
+    private void FlushAllFiles()
+    {
+        foreach (var key in _buffers.Keys.ToList())
+        {
+            Flush(new InodeId(key));
+        }
+    }
+
+    private void FlushAgedFiles(TimeSpan age)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (key, fb) in _buffers.ToArray())
+        {
+            if (now - fb.FirstDirty >= age) Flush(new InodeId(key));
+        }
+    }
+
+    private void ForgetBuffer(InodeId ino)
+    {
+        if (_buffers.TryRemove(ino.Value, out var fb))
+        {
+            lock (fb.Gate) fb.Dead = true;
+        }
+    }
+
+    /// <summary>Sets a file's size: drops whole stripes past the end, trims the last one, zero-extends lazily (a hole).</summary>
+    public InodeAttributes Truncate(InodeId ino, ulong size, in Credentials caller, SetAttrRequest? alsoSet = null)
+    {
+        ThrowIfReadOnly("truncate");
+        Flush(ino);
+        var s = (ulong)StripeDataBytes;
+        var keep = (size + s - 1) / s; // stripes [0, keep) stay
+        StripeRecord? trimmed = null;
+        var tail = size % s;
+        if (tail != 0 && _ns.TryGetStripe(ino, new StripeIndex(size / s), out var last) && last.RawLength > tail)
+        {
+            var raw = LoadStripe(ino, size / s, last);
+            trimmed = StoreStripe(ino, size / s, raw.AsSpan(0, (int)tail));
+        }
+        var extra = new List<RecordOp>();
+        var who = caller;
+        var request = (alsoSet ?? default) with { Size = size };
+        try
+        {
+            return Mutate(tx =>
+            {
+                foreach (var (_, removed) in _ns.RemoveStripesFrom(tx, ino, new StripeIndex(keep))) AddFreeOps(extra, removed);
+                if (trimmed is { } t)
+                {
+                    if (_ns.TryGetStripe(ino, new StripeIndex(size / s), out var old)) AddFreeOps(extra, old);
+                    _ns.PutStripe(tx, ino, new StripeIndex(size / s), t);
+                    AddAllocOps(extra, t);
+                }
+                _stripeCache.Forget(ino);
+                return _ns.SetAttr(tx, ino, request, who);
+            }, extraOps: extra);
+        }
+        catch
+        {
+            if (trimmed is { } t) foreach (var e in ExtentsOf(t)) _log.Allocator.Release(e);
+            throw;
+        }
+    }
+
+    /// <summary>SEEK_DATA / SEEK_HOLE at stripe granularity (a stored stripe is data, a missing one a hole).</summary>
+    public ulong Seek(InodeId ino, ulong offset, bool data)
+    {
+        Flush(ino);
+        var size = GetAttr(ino).Size;
+        if (offset >= size)
+        {
+            throw new VolumeException(Errno.ENXIO, $"offset {offset} is at or past the end of inode {ino} ({size} bytes)");
+        }
+        var s = (ulong)StripeDataBytes;
+        var hasInline = _ns.GetInlineData(ino).Length > 0;
+        for (var index = offset / s; index * s < size; index++)
+        {
+            var present = _ns.TryGetStripe(ino, new StripeIndex(index), out _) || (index == 0 && hasInline);
+            if (present == data)
+            {
+                return Math.Max(offset, index * s);
+            }
+        }
+        if (data)
+        {
+            throw new VolumeException(Errno.ENXIO, $"no data in inode {ino} after offset {offset}");
+        }
+        return size;
+    }
+}
