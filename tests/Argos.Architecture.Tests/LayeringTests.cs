@@ -96,3 +96,20 @@ public sealed class LayeringTests
         return dir ?? throw new InvalidOperationException("Argos.sln not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>STYLE.md: after switch_root nothing may be loaded lazily — no OpenSSL (System.Security.Cryptography
+/// goes through it on Linux and crashes a static binary), no ICU.</summary>
+public sealed class StaticBinaryTests
+{
+    [Fact]
+    public void ShippedCode_NeverUsesSystemSecurityCryptography()
+    {
+        var root = Path.Combine(LayeringTests.RepoRoot(), "src", "argosfs");
+        var offenders = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"))
+            .Where(f => File.ReadAllText(f).Contains("System.Security.Cryptography", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(root, f))
+            .ToList();
+        Assert.True(offenders.Count == 0, "use libsodium (Argos.Platform.Native.Sodium) instead of System.Security.Cryptography in: " + string.Join(", ", offenders));
+    }
+}

@@ -15,7 +15,38 @@ public static partial class CommandTable
         yield return PoolCommands.InspectDevice();
         yield return PoolCommands.VerifyJournal();
 
+        // Trees and files
+        yield return TreeCommands.ImportTree();
+        yield return TreeCommands.ExportTree();
+        yield return FileCommands.Put();
+        yield return FileCommands.Get();
+        yield return FileCommands.Cat();
+        yield return FileCommands.Ls();
+        yield return FileCommands.Stat();
+        yield return FileCommands.Mkdir();
+        yield return FileCommands.Mknod();
+        yield return FileCommands.Symlink();
+        yield return FileCommands.Link();
+        yield return FileCommands.Rename();
+        yield return FileCommands.Rm();
+        yield return FileCommands.Chmod();
+        yield return FileCommands.Chown();
+        yield return FileCommands.Truncate();
+        yield return FileCommands.Setfattr();
+        yield return FileCommands.Getfattr();
+
+        // Checking and healing
+        yield return MaintenanceCommands.Fsck();
+        yield return MaintenanceCommands.Scrub();
+
+        // Encryption
+        yield return EncryptionCommands.EnableEncryption();
+        yield return EncryptionCommands.EncryptionStatus();
+
         // Serving
         yield return MountCommands.Mount();
+
+        // Root filesystem
+        yield return RootCommands.PreflightRoot();
     }
 }

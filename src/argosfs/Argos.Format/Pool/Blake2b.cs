@@ -3,7 +3,7 @@
 //   state h[0..7] = IV ⊕ parameter block (digest length, fanout 1, depth 1)
 //   compress(h, m[16 × u64], t, last): 12 rounds of G over v[0..15] with the SIGMA message schedule,
 //   rotations 32, 24, 16, 63.
-//   test vectors (tests/Argos.Storage.Tests/Blake2bTests.cs): BLAKE2b-512("abc") from RFC 7693 appendix A,
+//   test vectors (Blake2bTests.cs in the storage test project): BLAKE2b-512("abc") from RFC 7693 appendix A,
 //   BLAKE2b-128 vectors produced by Python's hashlib.blake2b(digest_size=16).
 //
 // Managed rather than libsodium so that Format stays free of native dependencies and works after

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Argos.Platform.Native;
 using Argos.Format;
 using Argos.Format.Pool;
 using Argos.Metadata.Records;
@@ -30,7 +30,10 @@ public sealed partial class MetadataLog
         TxId txid = _lastTxId;
         ulong epoch = Math.Max(_epoch, _members.Max(m => m.Live?.JournalEpoch ?? 0)) + 1;
         ulong sequence = Math.Max(_rootSequence, _members.Max(m => m.Live?.Sequence ?? 0)) + 1;
-        byte[] seed = RandomNumberGenerator.GetBytes(JournalRecordHeader.HashLength);
+        // libsodium's generator: System.Security.Cryptography's goes through OpenSSL, which a static
+        // binary cannot load (STYLE.md: nothing loaded lazily).
+        byte[] seed = new byte[JournalRecordHeader.HashLength];
+        Sodium.RandomBytes(seed);
 
         // Superseded checkpoints become free in the new bitmap, but stay allocated in memory until the
         // new roots are durable (I-12).

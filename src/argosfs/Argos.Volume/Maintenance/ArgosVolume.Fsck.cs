@@ -339,7 +339,13 @@ public sealed partial class ArgosVolume
             var shards = r.Shards.Span;
             report.CheckedShards += shards.Length;
             scan.Inodes.TryGetValue(st.Ino.Value, out var owner);
-            string? path = owner is null ? null : PathOf(scan, st.Ino.Value);
+            var problem = LayoutProblem(r, members);
+            string? path = null;
+            if (owner is null || !PosixMode.IsRegular(owner.Record.Attributes.Mode) || st.Index * s >= owner.Record.Attributes.Size ||
+                problem is not null || (r.Encrypted && !Settings.Encrypted))
+            {
+                path = owner is null ? null : PathOf(scan, st.Ino.Value); // only stripes with a finding pay for a path
+            }
             if (owner is null || !PosixMode.IsRegular(owner.Record.Attributes.Mode))
             {
                 report.Add("stripe-without-file", FsckSeverity.Error,
@@ -351,7 +357,6 @@ public sealed partial class ArgosVolume
                 report.Add("stripe-past-eof", FsckSeverity.Warning, $"stripe {st.Index} starts past the end of the file ({owner.Record.Attributes.Size} bytes)", st.Ino, path, st.Index);
             }
 
-            var problem = LayoutProblem(r, members);
             if (problem is not null)
             {
                 st.Malformed = true;
@@ -379,7 +384,7 @@ public sealed partial class ArgosVolume
                 if (refs == 2)
                 {
                     report.Add("shared-extent", FsckSeverity.Error,
-                        $"stripe {st.Index}: {Describe(e)} is also used by another stripe; one of them holds the wrong data ('fsck --full --repair' moves the bad one)", st.Ino, path, st.Index);
+                        $"stripe {st.Index}: {Describe(e)} is also used by another stripe; one of them holds the wrong data ('fsck --full --repair' moves the bad one)", st.Ino, path ?? PathOf(scan, st.Ino.Value), st.Index);
                 }
             }
         }

@@ -52,13 +52,14 @@ public sealed partial class ArgosVolume
         var record = st.Record;
         var n = record.Shards.Length;
         var s = (int)record.ChunkBytes;
-        var path = PathOf(scan, st.Ino.Value);
+        string? path = null;
+        string? P() => path ??= PathOf(scan, st.Ino.Value); // only stripes with a finding pay for a path
         var buffer = ArrayPool<byte>.Shared.Rent(n * s);
         var states = new ShardState[n];
         try
         {
-            bucket.Take((long)n * s);
             var bytesRead = ReadEveryShard(record, buffer, states);
+            bucket.Take(bytesRead);
             report.BytesVerified += bytesRead;
             var issues = new FsckIssue?[n];
             for (var i = 0; i < n; i++)
@@ -69,12 +70,12 @@ public sealed partial class ArgosVolume
                     case ShardState.Corrupt:
                         report.CorruptShards++;
                         issues[i] = report.Add("corrupt-shard", FsckSeverity.Error,
-                            $"stripe {st.Index} shard {i} on member {loc.Member} at offset {loc.OffsetBytes} fails its CRC32C", st.Ino, path, st.Index);
+                            $"stripe {st.Index} shard {i} on member {loc.Member} at offset {loc.OffsetBytes} fails its CRC32C", st.Ino, P(), st.Index);
                         break;
                     case ShardState.Missing when _log.IsPresent(new MemberIndex(loc.Member)):
                         report.MissingShards++;
                         issues[i] = report.Add("unreadable-shard", FsckSeverity.Error,
-                            $"stripe {st.Index} shard {i} on member {loc.Member} at offset {loc.OffsetBytes} cannot be read (I/O error)", st.Ino, path, st.Index);
+                            $"stripe {st.Index} shard {i} on member {loc.Member} at offset {loc.OffsetBytes} cannot be read (I/O error)", st.Ino, P(), st.Index);
                         break;
                 }
             }
@@ -82,7 +83,7 @@ public sealed partial class ArgosVolume
             var need = record.Kind == StripeKind.Replicated ? 1 : record.K;
             if (good < need)
             {
-                report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, path, st.Index,
+                report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, P(), st.Index,
                     $"only {good} of {n} shards are good and {need} are needed ({LostShards(record, states)}); bring the missing members back or restore the file from backup"));
                 return;
             }
@@ -97,7 +98,7 @@ public sealed partial class ArgosVolume
             }
             catch (TooManyErasuresException e)
             {
-                report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, path, st.Index, e.Message));
+                report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, P(), st.Index, e.Message));
                 return;
             }
             if (rebuild)
@@ -106,7 +107,7 @@ public sealed partial class ArgosVolume
                 {
                     if (Crc32C.Compute(buffer.AsSpan(i * s, s)) != record.Shards.Span[i].Crc32c)
                     {
-                        report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, path, st.Index,
+                        report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, P(), st.Index,
                             $"shard {i} rebuilt from the survivors does not match its recorded checksum: the surviving shards disagree; restore the file from backup"));
                         return;
                     }
@@ -117,12 +118,12 @@ public sealed partial class ArgosVolume
                 var problem = DecodeProblem(st, encoded, buffer.AsSpan(0, n * s));
                 if (problem is not null)
                 {
-                    report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, path, st.Index, problem));
+                    report.Unrecoverable.Add(new FsckUnrecoverable(st.Ino, P(), st.Index, problem));
                     return;
                 }
             }
             if (!rebuild) return;
-            var repaired = PlaceRebuiltShards(scan, st, buffer, bad, report, path);
+            var repaired = PlaceRebuiltShards(scan, st, buffer, bad, report, P());
             foreach (var i in repaired)
             {
                 if (issues[i] is { } issue) issue.Repaired = true;

@@ -5,12 +5,6 @@ using Argos.Platform.Interop;
 
 namespace Argos.Volume.Tree;
 
-/// <summary>Reading the host file failed (not the pool): the message names the file.</summary>
-public sealed class SourceReadException(string source, Exception inner) : IOException($"{source}: {inner.Message}", inner)
-{
-    public Errno Errno => InnerException is SystemCallException s ? s.Errno : Errno.EIO;
-}
-
 /// <summary>
 /// Streams one regular file between a host fd and a pool inode, holes kept as holes both ways:
 /// - in: the host's SEEK_DATA/SEEK_HOLE ranges are read in pieces that end on stripe boundaries

@@ -37,6 +37,7 @@ public sealed class TreeImporter
     private readonly byte[] _buffer;
     private readonly List<string> _skipped = [];
     private readonly Stopwatch _clock = new();
+    private readonly HashSet<byte[]> _excluded = new(ByteArrayComparer.Instance);
     private ulong _rootDev;
     private long _files, _dirs, _symlinks, _specials, _hardLinks, _bytes, _dataBytes, _xattrs;
     private int _commits;
@@ -71,6 +72,15 @@ public sealed class TreeImporter
             throw new VolumeException(Errno.ENOTDIR, $"import destination '{destination}' is not a directory in the pool; create it with 'argosfs mkdir -p {destination}'");
         }
         _rootDev = DevOf(top);
+        foreach (var rel in _options.Exclude)
+        {
+            var trimmed = rel.Trim('/');
+            if (trimmed.Length == 0 || trimmed.Split('/').Any(c => c is "." or ".."))
+            {
+                throw new VolumeException(Errno.EINVAL, $"exclude '{rel}' must be a path inside SOURCE without '.' or '..', e.g. proc or var/cache");
+            }
+            _excluded.Add(Encoding.UTF8.GetBytes((sourcePath is [(byte)'/'] ? "" : LibC.Display(sourcePath)) + "/" + trimmed));
+        }
         ImportChildren(sourcePath, dest, fresh: false);
         ApplyDirectoryAttributes(sourcePath, dest, top);
         Commit();
@@ -135,6 +145,10 @@ public sealed class TreeImporter
             if (path is [(byte)'/'])
             {
                 child = child[1..];
+            }
+            if (_excluded.Count > 0 && _excluded.Contains(child))
+            {
+                continue;
             }
             ImportEntry(child, name, dir, existing);
         }

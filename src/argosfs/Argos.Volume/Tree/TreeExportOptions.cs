@@ -1,0 +1,6 @@
+namespace Argos.Volume.Tree;
+
+public sealed record TreeExportOptions
+{
+    public Action<TreeProgress>? Progress { get; init; }
+}
