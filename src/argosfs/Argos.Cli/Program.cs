@@ -13,11 +13,19 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        // A root daemon runs with argv[0] = "@argosfs" (systemd's mark for root storage daemons).
+        // Take the arguments from the full argv so that name never reaches the parser, and never
+        // expand '@file' response files.
+        var argv = Environment.GetCommandLineArgs();
+        if (argv.Length > 0 && argv[0].StartsWith('@'))
+        {
+            args = argv[1..];
+        }
         var root = BuildRoot();
         ParseResult parsed;
         try
         {
-            parsed = root.Parse(args);
+            parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         }
         catch (Exception e)
         {
