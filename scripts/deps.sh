@@ -11,7 +11,9 @@ packages=(
     # AOT linker toolchain
     clang lld zlib1g-dev file binutils
     # FUSE, devices and tree tools used by the mounted tests
-    fuse3 bindfs rsync attr acl e2fsprogs util-linux kmod libcap2-bin
+    fuse3 bindfs rsync attr acl e2fsprogs util-linux kmod libcap2-bin python3
+    # systemd-analyze verifies the generated units; systemd inside the debian-minbase image
+    systemd
     # boot toolkit: kernel modules, initramfs builders, emulator
     qemu-system-x86 busybox-static dracut-core cpio xz-utils debootstrap
 )

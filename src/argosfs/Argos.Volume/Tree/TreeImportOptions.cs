@@ -12,6 +12,8 @@ public sealed record TreeImportOptions
     public int BatchEntries { get; init; } = 1000;
     /// <summary>…or this many data bytes, whichever comes first.</summary>
     public long BatchBytes { get; init; } = 64L << 20;
+    /// <summary>Files whose data is copied at once (stripes are compressed and encoded on that many cores).</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
     /// <summary>Called after every entry; the caller throttles its display.</summary>
     public Action<TreeProgress>? Progress { get; init; }
 }

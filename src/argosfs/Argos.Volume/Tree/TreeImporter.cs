@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Argos.Format;
@@ -35,9 +36,15 @@ public sealed class TreeImporter
     private readonly TreeImportOptions _options;
     private readonly Dictionary<(ulong Dev, ulong Ino), InodeId> _links = [];
     private readonly byte[] _buffer;
+    private readonly int _parallelism;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentBag<byte[]> _buffers = [];
+    private readonly List<Task> _inflight = [];
+    private Exception? _workerFailure;
     private readonly List<string> _skipped = [];
     private readonly Stopwatch _clock = new();
     private readonly HashSet<byte[]> _excluded = new(ByteArrayComparer.Instance);
+    private readonly HashSet<(ulong Dev, ulong Ino)> _members = [];
     private ulong _rootDev;
     private long _files, _dirs, _symlinks, _specials, _hardLinks, _bytes, _dataBytes, _xattrs;
     private int _commits;
@@ -50,6 +57,8 @@ public sealed class TreeImporter
         _ns = volume.Namespace;
         _options = options ?? new TreeImportOptions();
         _buffer = new byte[volume.StripeDataBytes];
+        _parallelism = Math.Clamp(_options.Parallelism, 1, 64);
+        _slots = new SemaphoreSlim(_parallelism, _parallelism);
     }
 
     /// <summary>Imports the contents of host directory <paramref name="source"/> into pool directory <paramref name="destination"/>.</summary>
@@ -72,6 +81,14 @@ public sealed class TreeImporter
             throw new VolumeException(Errno.ENOTDIR, $"import destination '{destination}' is not a directory in the pool; create it with 'argosfs mkdir -p {destination}'");
         }
         _rootDev = DevOf(top);
+        foreach (var member in _volume.Info.Members)
+        {
+            // The pool's own image files must not be copied into it (importing / with images under /var).
+            if (member.Path is { } p && LibC.TryLStat(Encoding.UTF8.GetBytes(p), out var ms, out _) && ms.IsRegular)
+            {
+                _members.Add((DevOf(ms), ms.Inode));
+            }
+        }
         foreach (var rel in _options.Exclude)
         {
             var trimmed = rel.Trim('/');
@@ -81,7 +98,20 @@ public sealed class TreeImporter
             }
             _excluded.Add(Encoding.UTF8.GetBytes((sourcePath is [(byte)'/'] ? "" : LibC.Display(sourcePath)) + "/" + trimmed));
         }
-        ImportChildren(sourcePath, dest, fresh: false);
+        try
+        {
+            ImportChildren(sourcePath, dest, fresh: false);
+            Drain();
+        }
+        catch
+        {
+            // Let the copies in flight end before the caller closes the volume under them.
+            lock (_inflight)
+            {
+                Task.WhenAll(_inflight).ContinueWith(static _ => { }).Wait();
+            }
+            throw;
+        }
         ApplyDirectoryAttributes(sourcePath, dest, top);
         Commit();
         _clock.Stop();
@@ -167,6 +197,11 @@ public sealed class TreeImporter
             ImportDirectory(path, name, parent, st, existing);
             return;
         }
+        if (st.IsRegular && _members.Contains((DevOf(st), st.Inode)))
+        {
+            Skip(path, new IOException("it is a member image of this pool; left out"));
+            return;
+        }
         if (existing is not null && existing.Contains(name))
         {
             throw new VolumeException(Errno.EEXIST,
@@ -208,34 +243,134 @@ public sealed class TreeImporter
             throw SourceError(path, e);
         }
 
+        InodeId ino;
+        try
+        {
+            ino = CreateNode(path, name, parent, st, target);
+        }
+        catch
+        {
+            fd?.Dispose();
+            throw;
+        }
+        if (st.IsRegular)
+        {
+            Interlocked.Increment(ref _files);
+            Interlocked.Add(ref _bytes, (long)st.SizeBytes);
+        }
+        else if (st.IsSymlink)
+        {
+            _symlinks++;
+        }
+        else
+        {
+            _specials++;
+        }
+        if (fd is null)
+        {
+            ApplyXattrsAndTimes(path, ino, st, xattrs, setOwner: false);
+        }
+        else if (st.Nlink > 1 || _parallelism == 1)
+        {
+            // Hard-linked files are copied in line: their other names must not see a file that may still fail.
+            if (!CopyFile(path, name, parent, ino, st, xattrs, fd, _buffer)) return;
+        }
+        else
+        {
+            StartCopy(path, name, parent, ino, st, xattrs, fd);
+        }
+        if (st.Nlink > 1)
+        {
+            _links[(DevOf(st), st.Inode)] = ino;
+        }
+        Counted(path, st.IsRegular ? (long)st.SizeBytes : 0);
+    }
+
+    /// <summary>Data, flush, xattrs, times of one regular file (any thread). False when it was skipped.</summary>
+    private bool CopyFile(byte[] path, byte[] name, InodeId parent, InodeId ino, HostStat st, List<(byte[] Name, byte[] Value)> xattrs,
+        FileDescriptorHandle fd, byte[] buffer)
+    {
         using (fd)
         {
-            var ino = CreateNode(path, name, parent, st, target);
-            if (fd is not null)
+            try
             {
-                try
-                {
-                    _dataBytes += FileData.CopyIn(_volume, fd, LibC.Display(path), ino, st.SizeBytes, _buffer);
-                }
-                catch (SourceReadException e)
-                {
-                    // A source read failed halfway: the half-copied file goes.
-                    _volume.Mutate(tx => _ns.Unlink(tx, parent, name));
-                    if (_options.SkipErrors) { Skip(path, e); return; }
-                    throw SourceError(path, e);
-                }
-                _volume.Flush(ino);
+                Interlocked.Add(ref _dataBytes, FileData.CopyIn(_volume, fd, LibC.Display(path), ino, st.SizeBytes, buffer));
             }
-            ApplyXattrsAndTimes(path, ino, st, xattrs, setOwner: false);
-            if (st.Nlink > 1)
+            catch (SourceReadException e)
             {
-                _links[(DevOf(st), st.Inode)] = ino;
+                // A source read failed halfway: the half-copied file goes.
+                _volume.Mutate(tx => _ns.Unlink(tx, parent, name));
+                if (_options.SkipErrors)
+                {
+                    Skip(path, e);
+                    Interlocked.Decrement(ref _files);
+                    Interlocked.Add(ref _bytes, -(long)st.SizeBytes);
+                    return false;
+                }
+                throw SourceError(path, e);
             }
         }
-        if (st.IsRegular) { _files++; _bytes += (long)st.SizeBytes; }
-        else if (st.IsSymlink) _symlinks++;
-        else _specials++;
-        Counted(path, st.IsRegular ? (long)st.SizeBytes : 0);
+        _volume.Flush(ino);
+        ApplyXattrsAndTimes(path, ino, st, xattrs, setOwner: false);
+        return true;
+    }
+
+    /// <summary>
+    /// Copies a file's data on a worker (at most <see cref="_parallelism"/> at once) so stripes are
+    /// compressed and encoded on every core while this thread walks on. The namespace walk, entry
+    /// creation and hard links stay on this thread; a worker touches only its own inode.
+    /// </summary>
+    private void StartCopy(byte[] path, byte[] name, InodeId parent, InodeId ino, HostStat st, List<(byte[] Name, byte[] Value)> xattrs,
+        FileDescriptorHandle fd)
+    {
+        ThrowIfWorkerFailed();
+        _slots.Wait();
+        if (!_buffers.TryTake(out var buffer))
+        {
+            buffer = new byte[_volume.StripeDataBytes];
+        }
+        var task = Task.Run(() =>
+        {
+            try
+            {
+                CopyFile(path, name, parent, ino, st, xattrs, fd, buffer);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _workerFailure, e, null);
+            }
+            finally
+            {
+                _buffers.Add(buffer);
+                _slots.Release();
+            }
+        });
+        lock (_inflight)
+        {
+            _inflight.RemoveAll(t => t.IsCompleted);
+            _inflight.Add(task);
+        }
+    }
+
+    /// <summary>Waits for every file copy in flight; rethrows the first failure.</summary>
+    private void Drain()
+    {
+        Task[] pending;
+        lock (_inflight)
+        {
+            pending = _inflight.ToArray();
+            _inflight.Clear();
+        }
+        Task.WaitAll(pending);
+        ThrowIfWorkerFailed();
+    }
+
+    private void ThrowIfWorkerFailed()
+    {
+        if (Volatile.Read(ref _workerFailure) is { } e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        }
     }
 
     private void ImportDirectory(byte[] path, byte[] name, InodeId parent, in HostStat st, HashSet<byte[]>? existing)
@@ -349,7 +484,7 @@ public sealed class TreeImporter
         {
             throw new VolumeException(e.Errno, $"'{LibC.Display(path)}': its attributes cannot be stored in the pool: {e.Message}");
         }
-        _xattrs += xattrs.Count;
+        Interlocked.Add(ref _xattrs, xattrs.Count);
     }
 
     private static List<(byte[] Name, byte[] Value)> ReadXattrs(byte[] path)
@@ -383,13 +518,20 @@ public sealed class TreeImporter
 
     private void Commit()
     {
+        Drain();
         _volume.Sync();
         _commits++;
         _entriesSinceCommit = 0;
         _bytesSinceCommit = 0;
     }
 
-    private void Skip(byte[] path, Exception e) => _skipped.Add($"{LibC.Display(path)}: {e.Message}");
+    private void Skip(byte[] path, Exception e)
+    {
+        lock (_skipped)
+        {
+            _skipped.Add($"{LibC.Display(path)}: {e.Message}");
+        }
+    }
 
     private static VolumeException SourceError(byte[] path, Exception e)
     {
