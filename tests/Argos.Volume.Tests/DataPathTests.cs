@@ -154,3 +154,28 @@ public sealed class DataPathTests
         Assert.Equal(Errno.EROFS, e.Errno);
     }
 }
+
+public sealed class DataPathBufferTests
+{
+    [Fact]
+    public void SmallWrites_ThenExtendingWrite_ReadBackWithZerosBetween()
+    {
+        using var pool = new TempPool();
+        using var v = pool.Open();
+        var ino = v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, "grow"u8, 0x81A4, Credentials.Root)).Ino;
+        v.Write(ino, 0, "head"u8, Credentials.Root);
+        v.Write(ino, 300_000, "middle"u8, Credentials.Root);   // same stripe, beyond the small buffer
+        v.Write(ino, 900_000, "tail"u8, Credentials.Root);     // next stripe
+        var expected = new byte[900_004];
+        "head"u8.CopyTo(expected);
+        "middle"u8.CopyTo(expected.AsSpan(300_000));
+        "tail"u8.CopyTo(expected.AsSpan(900_000));
+        var before = new byte[expected.Length];
+        Assert.Equal(expected.Length, v.Read(ino, 0, before));
+        Assert.Equal(expected, before);
+        v.Sync();
+        var after = new byte[expected.Length];
+        Assert.Equal(expected.Length, v.Read(ino, 0, after));
+        Assert.Equal(expected, after);
+    }
+}

@@ -91,7 +91,7 @@ public sealed partial class ArgosVolume
             var target = destination.Slice(done, take);
             if (fb is not null && fb.Dirty.TryGetValue(index, out var dirty))
             {
-                dirty.AsSpan(within, take).CopyTo(target);
+                CopyPadded(dirty, within, target); // buffers grow on demand: past their end is zeros
             }
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
@@ -121,21 +121,41 @@ public sealed partial class ArgosVolume
         target[available..].Clear();
     }
 
-    /// <summary>The current content of one stripe as a full-size buffer (for read-modify-write).</summary>
-    private byte[] LoadStripeForWrite(InodeId ino, ulong index)
+    /// <summary>
+    /// The current content of one stripe (for read-modify-write), in a buffer of at least
+    /// <paramref name="minLength"/> bytes. Buffers grow on demand up to the stripe size, so a small
+    /// file costs a small buffer, not a whole stripe.
+    /// </summary>
+    private byte[] LoadStripeForWrite(InodeId ino, ulong index, int minLength)
     {
-        var buffer = new byte[StripeDataBytes];
+        ReadOnlySpan<byte> current = default;
         if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
         {
-            var raw = LoadStripe(ino, index, stripe);
-            raw.AsSpan(0, Math.Min(raw.Length, buffer.Length)).CopyTo(buffer);
+            current = LoadStripe(ino, index, stripe);
         }
         else if (index == 0)
         {
-            var inline = _ns.GetInlineData(ino).Span;
-            inline[..Math.Min(inline.Length, buffer.Length)].CopyTo(buffer);
+            current = _ns.GetInlineData(ino).Span;
         }
+        var buffer = new byte[BufferLength(Math.Max(minLength, current.Length))];
+        current[..Math.Min(current.Length, buffer.Length)].CopyTo(buffer);
         return buffer;
+    }
+
+    /// <summary>A buffer size for <paramref name="needed"/> bytes: 4 KiB-aligned powers of two, at most a stripe.</summary>
+    private int BufferLength(int needed)
+    {
+        var length = 4096;
+        while (length < needed && length < StripeDataBytes) length <<= 1;
+        return Math.Min(length, StripeDataBytes);
+    }
+
+    private byte[] Grow(byte[] buffer, int needed)
+    {
+        if (buffer.Length >= needed) return buffer;
+        var grown = new byte[BufferLength(needed)];
+        buffer.CopyTo(grown, 0);
+        return grown;
     }
 
     private FileBuffer AcquireBuffer(InodeId ino, out bool gateTaken)
@@ -185,9 +205,10 @@ public sealed partial class ArgosVolume
                 var take = (int)Math.Min((ulong)(data.Length - done), s - (ulong)within);
                 if (!fb.Dirty.TryGetValue(index, out var buffer))
                 {
-                    buffer = take == StripeDataBytes ? new byte[StripeDataBytes] : LoadStripeForWrite(ino, index);
-                    fb.Dirty[index] = buffer;
+                    buffer = take == StripeDataBytes ? new byte[StripeDataBytes] : LoadStripeForWrite(ino, index, within + take);
                 }
+                buffer = Grow(buffer, within + take);
+                fb.Dirty[index] = buffer;
                 data.Slice(done, take).CopyTo(buffer.AsSpan(within));
                 if (within + take == StripeDataBytes) completed.Add(index);
                 done += take;
@@ -221,20 +242,48 @@ public sealed partial class ArgosVolume
         var clearInline = false;
         try
         {
+            var toStore = new List<(ulong Index, byte[] Buffer, int RawLength)>();
             foreach (var index in indices)
             {
                 if (!fb.Dirty.TryGetValue(index, out var buffer)) continue;
                 var start = index * s;
                 if (start >= fb.Size) continue;
                 var rawLength = (int)Math.Min(s, fb.Size - start);
+                buffer = Grow(buffer, rawLength); // a file extended past the buffer reads zeros there
                 if (index == 0 && fb.Size <= (ulong)Math.Min(Settings.InlineThresholdBytes, FsNamespace.InlineDataMaxBytes) && !Settings.Encrypted)
                 {
                     inlineData = buffer.AsSpan(0, rawLength).ToArray();
                     continue;
                 }
                 if (index == 0) clearInline = true;
-                stored.Add((index, StoreStripe(ino, index, buffer.AsSpan(0, rawLength))));
+                toStore.Add((index, buffer, rawLength));
             }
+            // Compression and encoding dominate a flush: several stripes are encoded in parallel.
+            var results = new StripeRecord?[toStore.Count];
+            Exception? failure = null;
+            if (toStore.Count > 1)
+            {
+                Parallel.For(0, toStore.Count, i =>
+                {
+                    try
+                    {
+                        results[i] = StoreStripe(ino, toStore[i].Index, toStore[i].Buffer.AsSpan(0, toStore[i].RawLength));
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failure, e, null);
+                    }
+                });
+            }
+            else if (toStore.Count == 1)
+            {
+                results[0] = StoreStripe(ino, toStore[0].Index, toStore[0].Buffer.AsSpan(0, toStore[0].RawLength));
+            }
+            for (var i = 0; i < toStore.Count; i++)
+            {
+                if (results[i] is { } record) stored.Add((toStore[i].Index, record));
+            }
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
         catch
         {
