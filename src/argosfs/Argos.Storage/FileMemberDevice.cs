@@ -6,6 +6,9 @@ namespace Argos.Storage;
 /// <summary>A member backed by an image file or a block device, through pread/pwrite/fdatasync on an owned fd.</summary>
 public sealed class FileMemberDevice : IMemberDevice
 {
+    private const int FlockRetries = 40;
+    private static readonly TimeSpan s_flockRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private readonly FileDescriptorHandle _fd;
 
     private FileMemberDevice(string path, FileDescriptorHandle fd, long capacity, bool isBlock, bool readOnly, FileStatus status)
@@ -69,7 +72,16 @@ public sealed class FileMemberDevice : IMemberDevice
             }
             if (memberLock != MemberLock.None)
             {
-                Errno e = LibC.TryFLock(fd, (memberLock == MemberLock.Exclusive ? LibC.LOCK_EX : LibC.LOCK_SH) | LibC.LOCK_NB);
+                int operation = (memberLock == MemberLock.Exclusive ? LibC.LOCK_EX : LibC.LOCK_SH) | LibC.LOCK_NB;
+                Errno e = LibC.TryFLock(fd, operation);
+                // A lock can outlive its owner for a moment: a process that just closed the pool, or a
+                // child forked by it that still holds a copy of the descriptor until its exec closes it.
+                // Retry briefly before calling the member busy.
+                for (int attempt = 0; e == Errno.EAGAIN && attempt < FlockRetries; attempt++)
+                {
+                    Thread.Sleep(s_flockRetryDelay);
+                    e = LibC.TryFLock(fd, operation);
+                }
                 if (e == Errno.EAGAIN)
                 {
                     throw new StorageException("member-in-use",
