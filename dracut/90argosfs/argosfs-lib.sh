@@ -342,7 +342,15 @@ argosfs_fsck() {
     "$ARGOSFS_BIN" fsck --devices "$ARGOSFS_MEMBERS" "$@" --json > "$ARGOSFS_RUN/fsck.json" 2> "$ARGOSFS_RUN/fsck.err"
     _rc=$?
     if [ "$_rc" = 0 ]; then
-        ARGOSFS_FSCK_RESULT=ok; argosfs_msg "fsck: clean${_how:+ ($_how)}"; return 0
+        ARGOSFS_FSCK_RESULT=ok
+        _facts=''
+        if argosfs_json_flat < "$ARGOSFS_RUN/fsck.json" > "$ARGOSFS_RUN/fsck.flat" 2>/dev/null; then
+            for _k in checked_inodes checked_stripes corrupt_shards missing_shards repaired_shards orphans; do
+                _v=$(argosfs_jget "$ARGOSFS_RUN/fsck.flat" "$_k")
+                [ -n "$_v" ] && _facts="$_facts $_k=$_v"
+            done
+        fi
+        argosfs_msg "fsck: clean ($_how)$_facts"; return 0
     fi
     ARGOSFS_FSCK_RESULT="failed-$_rc"
     sed 's/^/argosfs: fsck: /' "$ARGOSFS_RUN/fsck.err" >&2
@@ -441,6 +449,14 @@ argosfs_keep_initramfs() {
     [ "$(argosfs_fstype_of "$1")" = fuse.argosfs ] || return 0
     [ -e /run/initramfs/bin/sh ] && return 0
     mkdir -p /run/initramfs
+    # dracut's shell init mounts /run noexec: nothing could be executed from the copy at shutdown
+    # (exec of /run/initramfs/argos-shutdown gives EACCES). The copy gets its own tmpfs then, which
+    # moves into the new root with /run.
+    if awk '$2 == "/run" && $4 ~ /(^|,)noexec(,|$)/ { f = 1 } END { exit !f }' /proc/mounts \
+        && ! awk '$2 == "/run/initramfs" { f = 1 } END { exit !f }' /proc/mounts; then
+        mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run/initramfs \
+            || argosfs_warn "could not mount a tmpfs on /run/initramfs (/run is noexec); the shutdown may not flush the root pool"
+    fi
     for _d in /*; do
         case "$_d" in /run|/proc|/sys|/dev|/tmp|"$1") continue ;; esac
         cp -a "$_d" /run/initramfs/ 2>/dev/null || argosfs_warn "could not copy $_d to /run/initramfs; the shutdown may not flush the root pool"
@@ -451,6 +467,47 @@ argosfs_keep_initramfs() {
         chmod 0755 /run/initramfs/argos-shutdown
     fi
     : > /run/initramfs/.need_shutdown
+}
+
+# argosfs_root_daemons: the pids of '@argosfs' root daemons, space-separated. /proc/PID/cmdline is
+# NUL-separated with no trailing newline, so `read` would see EOF and fail: tr reads it instead.
+argosfs_root_daemons() {
+    _pids=''
+    for _p in /proc/[0-9]*; do
+        _c=$(tr '\0' ' ' < "$_p/cmdline" 2>/dev/null) || continue
+        case "$_c" in @argosfs*) _pids="$_pids ${_p#/proc/}" ;; esac
+    done
+    echo "$_pids"
+}
+
+# argosfs_stop_root_daemon OLDROOT: at shutdown, from the initramfs copy in /run/initramfs after the
+# pivot: unmounts OLDROOT (the argosfs root) from outside, innermost mounts first, the root itself
+# lazily; SIGTERMs the '@argosfs' root daemon (flush, write the clean flag, exit 0) and waits for it
+# up to 30 s. Prints ARGOS-SHUTDOWN-OK when it exited; returns 0 when no daemon was running.
+argosfs_stop_root_daemon() {
+    _old=${1:-/oldroot}
+    _daemons=$(argosfs_root_daemons)
+    [ -n "$_daemons" ] || return 0
+    sync
+    for _m in $(awk -v r="$_old/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+        umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
+    done
+    umount "$_old" 2>/dev/null || umount -l "$_old" 2>/dev/null
+    for _p in $_daemons; do kill -TERM "$_p" 2>/dev/null; done
+    _i=0; _left=$_daemons
+    while [ -n "$_left" ] && [ "$_i" -lt 300 ]; do
+        _left=''
+        for _p in $_daemons; do [ -d "/proc/$_p" ] && _left="$_left $_p"; done
+        [ -n "$_left" ] && sleep 0.1
+        _i=$((_i + 1))
+    done
+    if [ -n "$_left" ]; then
+        argosfs_warn "the argosfs root daemon (pid$_left) did not exit within 30 s; the pool will be replayed at the next boot"
+        return 1
+    fi
+    echo "ARGOS-SHUTDOWN-OK: the argosfs root daemon flushed the pool and exited"
+    sync
+    return 0
 }
 
 # argosfs_boot_root NEWROOT [INIT]: the whole flow after the command line was parsed.

@@ -7,8 +7,9 @@
 #   rd.argosfs.debug
 # Shell init: the cmdline hook claims the root, the pre-mount hook mounts it at $NEWROOT.
 # systemd init: sysroot.mount runs /sbin/mount.fuse.argosfs (the same flow).
-# pre-pivot fills /run/initramfs so that the shutdown can unmount the root from outside; the shutdown
-# hook waits for the '@argosfs' root daemon to flush the pool and exit.
+# pre-pivot fills /run/initramfs so that the shutdown can unmount the root from outside; the
+# pre-shutdown hook (before dracut kills what is left) waits for the '@argosfs' root daemon to flush
+# the pool and exit.
 
 # The host's static argosfs binary copied into the image (ARGOSFS_BINARY overrides).
 argosfs_source() {
@@ -52,10 +53,11 @@ install() {
     inst_simple "$moddir/argosfs-lib.sh" /lib/argosfs-lib.sh
     inst_simple "$moddir/argos-pivot-shutdown" /lib/argos-pivot-shutdown
     inst_script "$moddir/mount.fuse.argosfs" /sbin/mount.fuse.argosfs
-    inst_multiple awk tr head cut sed sort uname mknod setsid pivot_root chroot
+    inst_multiple awk tr head cut sed sort uname mknod setsid pivot_root chroot sync
     inst_hook cmdline 90 "$moddir/argosfs-cmdline.sh"
     inst_hook pre-mount 90 "$moddir/argosfs-pre-mount.sh"
     inst_hook pre-pivot 90 "$moddir/argosfs-pre-pivot.sh"
+    inst_hook pre-shutdown 10 "$moddir/argosfs-shutdown.sh"
     inst_hook shutdown 90 "$moddir/argosfs-shutdown.sh"
     dracut_need_initqueue
 }
