@@ -30,7 +30,7 @@ public sealed partial class MetadataLog
         TxId txid = _lastTxId;
         ulong epoch = Math.Max(_epoch, _members.Max(m => m.Live?.JournalEpoch ?? 0)) + 1;
         ulong sequence = Math.Max(_rootSequence, _members.Max(m => m.Live?.Sequence ?? 0)) + 1;
-        // libsodium's generator: System.Security.Cryptography's goes through OpenSSL, which a static
+        // libsodium's generator: the BCL's RandomNumberGenerator goes through OpenSSL, which a static
         // binary cannot load (STYLE.md: nothing loaded lazily).
         byte[] seed = new byte[JournalRecordHeader.HashLength];
         Sodium.RandomBytes(seed);
