@@ -94,6 +94,23 @@ public sealed partial class FsNamespace : IRecordStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sizes the inode table for a known count (e.g. from the checkpoint being loaded) so that a
+    /// large replay does not grow it by doubling, which leaves large-object-heap fragments behind.
+    /// </summary>
+    public void EnsureCapacity(int inodes)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _inodes.EnsureCapacity(inodes);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
     public void Dispose()
     {
         _lock.Dispose();
