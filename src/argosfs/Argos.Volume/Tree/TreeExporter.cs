@@ -135,7 +135,10 @@ public sealed class TreeExporter
                     }
                     catch (Exception e) when (e is not VolumeException and not SystemCallException)
                     {
-                        throw new VolumeException(VolumeErrors.ToErrno(e), $"reading '{LibC.Display(path)}' from the pool failed: {e.Message}; run 'argosfs fsck --full'");
+                        // A key error already says how to give the key; only damage calls for fsck.
+                        Errno errno = VolumeErrors.ToErrno(e);
+                        string hint = errno == Errno.EIO ? "; run 'argosfs fsck --full' (and --repair)" : "";
+                        throw new VolumeException(errno, $"reading the pool's data for '{LibC.Display(path)}' failed: {errno}: {e.Message}{hint}");
                     }
                 }
                 _files++;
