@@ -29,6 +29,9 @@ internal static class ArgosCli
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build src/argosfs/Argos.Cli first");
     });
 
+    /// <summary>The argosfs.dll the tests run (with `dotnet`).</summary>
+    public static string DllPath => s_dll.Value;
+
     public static CliResult Run(params string[] args) => RunWithInput(null, args);
 
     public static CliResult RunWithInput(byte[]? stdin, params string[] args)

@@ -26,6 +26,18 @@ public static class Output
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>The node as one line of compact JSON (the control channel's framing).</summary>
+    public static string ToJsonLine(JsonNode? node)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            if (node is null) writer.WriteNullValue();
+            else node.WriteTo(writer);
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
     public static void Json(JsonNode? node) => Console.Out.WriteLine(ToJson(node));
 
     public static void Line(string text) => Console.Out.WriteLine(text);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Argos.Cli.Control;
 using Argos.Cli.Parsing;
 using Argos.Volume;
 using Argos.Volume.Maintenance;
@@ -26,6 +27,19 @@ public static class MaintenanceCommands
         cmd.SetAction(r =>
         {
             var writes = r.GetValue(repair) || r.GetValue(removeOrphans);
+            using (var daemon = MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    if (r.GetValue(removeOrphans))
+                    {
+                        throw new UsageException("the pool is mounted: --remove-orphans needs it unmounted (open, unlinked files are orphans too); unmount it first");
+                    }
+                    var remote = daemon.Call(new JsonObject { ["op"] = "fsck", ["full"] = r.GetValue(full), ["repair"] = r.GetValue(repair) }).AsObject();
+                    Print(r, "fsck", remote);
+                    return remote["ok"]!.GetValue<bool>() ? ExitCodes.Success : ExitCodes.Failure;
+                }
+            }
             using var volume = VolumeFactory.Open(r, sel, readOnly: !writes);
             var report = volume.Fsck(new FsckOptions
             {
@@ -61,9 +75,8 @@ public static class MaintenanceCommands
                 bytesPerSecond = (long)parsed;
             }
             var json = r.GetValue(Program.JsonOption);
-            using var volume = VolumeFactory.Open(r, sel, readOnly: false);
             var lastPercent = -1L;
-            var report = volume.Scrub(bytesPerSecond, json ? null : (done, total) =>
+            Action<long, long>? progress = json ? null : (done, total) =>
             {
                 var percent = total == 0 ? 100 : done * 100 / total;
                 if (percent / 10 != lastPercent / 10)
@@ -71,49 +84,68 @@ public static class MaintenanceCommands
                     lastPercent = percent;
                     Console.Error.WriteLine($"scrub: {done}/{total} stripes ({percent}%)");
                 }
-            });
+            };
+            using (var daemon = MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    var remote = daemon.Call(new JsonObject { ["op"] = "scrub", ["max_bytes_per_sec"] = bytesPerSecond }, progress).AsObject();
+                    Print(r, "scrub", remote);
+                    return remote["ok"]!.GetValue<bool>() ? ExitCodes.Success : ExitCodes.Failure;
+                }
+            }
+            using var volume = VolumeFactory.Open(r, sel, readOnly: false);
+            var report = volume.Scrub(bytesPerSecond, progress);
             Print(r, "scrub", report);
             return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
         });
         return cmd;
     }
 
-    private static void Print(ParseResult r, string what, FsckReport report)
+    private static void Print(ParseResult r, string what, FsckReport report) => Print(r, what, ToJson(report));
+
+    /// <summary>Prints a report from its JSON form: the same text whether fsck ran here or in a mount daemon.</summary>
+    private static void Print(ParseResult r, string what, JsonObject report)
     {
         if (r.GetValue(Program.JsonOption))
         {
-            Output.Json(ToJson(report));
+            Output.Json(report);
             return;
         }
-        var mode = report.Full ? "full" : "metadata only";
+        long L(string name) => report[name]?.GetValue<long>() ?? 0;
+        var full = report["mode"]?.GetValue<string>() == "full";
         var found = new List<string>();
-        if (report.CorruptShards > 0) found.Add($"{report.CorruptShards} corrupt shards");
-        if (report.MissingShards > 0) found.Add($"{report.MissingShards} missing shards");
-        if (report.LeakedExtents > 0) found.Add($"{report.LeakedExtents} leaked extents ({ByteSize.Format((ulong)report.LeakedBytes)})");
-        if (report.Orphans > 0) found.Add($"{report.Orphans} orphans");
-        var errors = report.Issues.Count(i => i.Severity == FsckSeverity.Error);
+        if (L("corrupt_shards") > 0) found.Add($"{L("corrupt_shards")} corrupt shards");
+        if (L("missing_shards") > 0) found.Add($"{L("missing_shards")} missing shards");
+        if (L("leaked_extents") > 0) found.Add($"{L("leaked_extents")} leaked extents ({ByteSize.Format((ulong)L("leaked_bytes"))})");
+        if (L("orphans") > 0) found.Add($"{L("orphans")} orphans");
+        var issues = report["issues"]?.AsArray() ?? [];
+        var errors = issues.Count(i => i?["severity"]?.GetValue<string>() == "error");
         if (errors > 0 && found.Count == 0) found.Add($"{errors} problems");
-        Output.Line($"{what}: {report.CheckedInodes} inodes, {report.CheckedStripes} stripes ({report.CheckedShards} shards), {mode}" +
-                    (report.Full ? $", {ByteSize.Format((ulong)report.BytesVerified)} verified" : "") +
-                    $" in {report.Elapsed.TotalSeconds:0.00} s: " +
+        Output.Line($"{what}: {L("checked_inodes")} inodes, {L("checked_stripes")} stripes ({L("checked_shards")} shards), {(full ? "full" : "metadata only")}" +
+                    (full ? $", {ByteSize.Format((ulong)L("bytes_verified"))} verified" : "") +
+                    $" in {L("elapsed_ms") / 1000.0:0.00} s: " +
                     (found.Count == 0 ? "clean" : string.Join(", ", found)) +
-                    (report.RepairedShards > 0 ? $"; repaired {report.RepairedShards} shards" : "") +
-                    (report.FreedLeakedExtents > 0 ? $"; freed {report.FreedLeakedExtents} leaked extents" : "") +
-                    (report.RemovedOrphans > 0 ? $"; removed {report.RemovedOrphans} orphans" : ""));
-        foreach (var issue in report.Issues)
+                    (L("repaired_shards") > 0 ? $"; repaired {L("repaired_shards")} shards" : "") +
+                    (L("freed_leaked_extents") > 0 ? $"; freed {L("freed_leaked_extents")} leaked extents" : "") +
+                    (L("removed_orphans") > 0 ? $"; removed {L("removed_orphans")} orphans" : "") +
+                    (report["via"] is { } via ? $" (through the {via})" : ""));
+        foreach (var issue in issues)
         {
-            var where = issue.Path ?? (issue.Inode is { } ino ? $"inode {ino.Value}" : "pool");
-            Output.Line($"  {(issue.Severity == FsckSeverity.Error ? "error" : "warning")} {issue.Kind} {where}: {issue.Message}{(issue.Repaired ? " [repaired]" : "")}");
+            var where = issue?["path"]?.GetValue<string>() ?? (issue?["inode"] is { } ino ? $"inode {ino}" : "pool");
+            var repaired = issue?["repaired"]?.GetValue<bool>() == true;
+            Output.Line($"  {issue?["severity"]} {issue?["kind"]} {where}: {issue?["message"]}{(repaired ? " [repaired]" : "")}");
         }
-        foreach (var u in report.Unrecoverable)
+        foreach (var u in report["unrecoverable"]?.AsArray() ?? [])
         {
-            Output.Line($"  UNRECOVERABLE {u.Path ?? $"inode {u.Inode.Value}"}{(u.Stripe is { } s ? $" stripe {s}" : "")}: {u.Reason}");
+            var where = u?["path"]?.GetValue<string>() ?? $"inode {u?["inode"]}";
+            Output.Line($"  UNRECOVERABLE {where}{(u?["stripe"] is { } st ? $" stripe {st}" : "")}: {u?["reason"]}");
         }
-        if (report.MemberErrors.Count > 0)
+        if (report["member_errors"] is JsonObject memberErrors && memberErrors.Count > 0)
         {
-            Output.Line("  shard errors per member: " + string.Join(", ", report.MemberErrors.Select(x => $"member {x.Key}: {x.Value}")));
+            Output.Line("  shard errors per member: " + string.Join(", ", memberErrors.Select(x => $"member {x.Key}: {x.Value}")));
         }
-        if (!report.Ok && !report.Repair && errors > 0)
+        if (report["ok"]?.GetValue<bool>() != true && report["repair"]?.GetValue<bool>() != true && errors > 0)
         {
             Output.Line($"  run 'argosfs {what} --repair' (fsck) or 'argosfs scrub' to repair what can be repaired");
         }

@@ -163,8 +163,10 @@ public static class MountCommands
                 mount.Unmount(lazy: true);
                 throw new InvalidOperationException($"the kernel did not answer FUSE INIT on {target} within 60 s");
             }
+            using var control = Control.MountControlServer.TryStart(volume, target, line => Console.Error.WriteLine(line));
             ready?.SignalReady(logPath);
             var code = RootDaemon.ServeUntilStopped(session, TimeSpan.FromSeconds(30));
+            control?.Dispose(); // no maintenance request may start on a volume being closed
             fs.Destroy();
             return code;
         }

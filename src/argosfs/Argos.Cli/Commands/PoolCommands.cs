@@ -141,6 +141,29 @@ public static class PoolCommands
         sel.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            using (var daemon = Control.MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    // mounted: the daemon holds the members; it answers for the pool as it serves it
+                    var status = daemon.Call(new JsonObject { ["op"] = "status" }).AsObject();
+                    if (r.GetValue(Program.JsonOption))
+                    {
+                        Output.Json(status);
+                    }
+                    else
+                    {
+                        var d = status["daemon"]!;
+                        Output.Line($"pool '{status["pool_name"]}' {status["pool_uuid"]}: {status["k"]}+{status["m"]}, mounted on {d["mount_point"]} by daemon pid {d["pid"]}"
+                            + $"{(d["read_only"]!.GetValue<bool>() ? " (read-only)" : "")}{(status["degraded"]!.GetValue<bool>() ? ", DEGRADED" : "")}");
+                        foreach (var mem in status["members"]!.AsArray())
+                        {
+                            Output.Line($"  member {mem!["disk_index"]}: {mem["state"],-8} {mem["path"] ?? "-"}  used {ByteSize.Format((ulong)Math.Max(0, mem["used_bytes"]!.GetValue<long>()))} of {ByteSize.Format((ulong)Math.Max(0, mem["data_bytes"]!.GetValue<long>()))}");
+                        }
+                    }
+                    return 0;
+                }
+            }
             using var volume = VolumeFactory.Open(r, sel, readOnly: true);
             var info = volume.Info;
             var json = PoolJson(info, volume.Log.OpenReport);
