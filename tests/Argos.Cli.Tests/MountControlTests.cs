@@ -29,6 +29,16 @@ public sealed class MountControlTests : IDisposable
         Shell.Run($"mountpoint -q '{_mnt}' && umount '{_mnt}'; sleep 0.2; mountpoint -q '{_mnt}' && umount -l '{_mnt}'; rm -rf '{_work}'", check: false);
     }
 
+    private static (ShardLocation Shard, string Member) FirstDataShard(string images, string path)
+    {
+        using var v = ArgosVolume.Open(images.Split(','), new VolumeOpenOptions { ReadOnly = true });
+        var ino = Argos.Volume.Tree.PoolPath.Resolve(v, path);
+        var stripes = new List<KeyValuePair<StripeIndex, StripeRecord>>();
+        v.Namespace.GetStripes(ino, new StripeIndex(0), 1, stripes);
+        var shard = stripes[0].Value.Shards.Span[0];
+        return (shard, v.Info.Members.Single(m => m.Index.Value == shard.Member).Path!);
+    }
+
     [Fact]
     public void MountedPool_ScrubRepairsThroughTheDaemon_FsckAndInspectToo_OthersRefused()
     {
@@ -41,18 +51,11 @@ public sealed class MountControlTests : IDisposable
         var local = Path.Combine(_work, "data.bin");
         File.WriteAllBytes(local, data);
         ArgosCli.Ok(["put", .. pool, local, "/data.bin"]);
+        ArgosCli.Ok(["put", .. pool, local, "/other.bin"]);
 
         // Where is shard 0 of stripe 0? (read before the mount, which holds the members exclusively)
-        ShardLocation shard;
-        string member;
-        using (var v = ArgosVolume.Open(images.Split(','), new VolumeOpenOptions { ReadOnly = true }))
-        {
-            var ino = Argos.Volume.Tree.PoolPath.Resolve(v, "/data.bin");
-            var stripes = new List<KeyValuePair<StripeIndex, StripeRecord>>();
-            v.Namespace.GetStripes(ino, new StripeIndex(0), 1, stripes);
-            shard = stripes[0].Value.Shards.Span[0];
-            member = v.Info.Members.Single(m => m.Index.Value == shard.Member).Path!;
-        }
+        var (shard, member) = FirstDataShard(images, "/data.bin");
+        var (otherShard, otherMember) = FirstDataShard(images, "/other.bin");
 
         ArgosCli.Ok(["mount", .. pool, _mnt]);
         Assert.Equal("fuse.argosfs", Shell.Run($"findmnt -n -o FSTYPE '{_mnt}'").Trim());
@@ -78,6 +81,26 @@ public sealed class MountControlTests : IDisposable
         Assert.Equal("fsck", last["op"]!.GetValue<string>());
         Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(data)),
             Shell.Run($"sha256sum '{_mnt}/data.bin' | cut -d' ' -f1").Trim().ToUpperInvariant());
+
+        // The autopilot, as its systemd unit runs it: the first round finds no scrub on record and
+        // scrubs through the daemon; the next one has nothing to do; a corrupted shard read by a
+        // client raises the daemon's error count, and the round after that scrubs again.
+        var state = Path.Combine(_work, "autopilot.json");
+        var first = ArgosCli.Run(["autopilot", .. pool, "--once", "--state", state]);
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        Assert.Contains("autopilot: scrub: ", first.Stdout);
+        Assert.Contains("no scrub on record", first.Stdout);
+        Assert.Contains("0 corrupt shards", first.Stdout);
+        var second = ArgosCli.Run(["autopilot", .. pool, "--once", "--state", state]);
+        Assert.Contains("autopilot: healthy, nothing to do", second.Stdout);
+        Shell.Run($"head -c 64 /dev/urandom | dd of='{otherMember}' bs=1 seek={(long)otherShard.OffsetBytes + 8192} conv=notrunc status=none");
+        // a first read of the file through the mount: served from parity, the bad shard is counted
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(data)),
+            Shell.Run($"sha256sum '{_mnt}/other.bin' | cut -d' ' -f1").Trim().ToUpperInvariant());
+        var third = ArgosCli.Run(["autopilot", .. pool, "--once", "--state", state, "--json"]);
+        Assert.True(third.ExitCode == 0, third.Stdout + third.Stderr);
+        Assert.Contains("new shard error(s)", third.Stderr);
+        Assert.Equal(1, third.Json["actions"]![0]!["result"]!["repaired_shards"]!.GetValue<int>());
 
         // What cannot be done on a live pool says so and what to do instead.
         var orphans = ArgosCli.Run(["fsck", .. pool, "--remove-orphans"]);

@@ -38,6 +38,7 @@ public static partial class CommandTable
         // Checking and healing
         yield return MaintenanceCommands.Fsck();
         yield return MaintenanceCommands.Scrub();
+        yield return AutopilotCommands.Autopilot();
 
         // Encryption
         yield return EncryptionCommands.EnableEncryption();

@@ -13,8 +13,9 @@ namespace Argos.Cli.Control;
 /// </summary>
 internal sealed class MountControlClient : IDisposable
 {
-    private readonly Socket _socket;
     private readonly Guid _pool;
+    private Socket _socket;
+    private bool _used;
 
     private MountControlClient(Socket socket, Guid pool)
     {
@@ -47,9 +48,20 @@ internal sealed class MountControlClient : IDisposable
         }
     }
 
-    /// <summary>Sends one request and returns its result; progress lines go to <paramref name="progress"/>.</summary>
+    /// <summary>
+    /// Sends one request and returns its result; progress lines go to <paramref name="progress"/>.
+    /// The daemon answers one request per connection: the first call uses the connection made by
+    /// <see cref="TryConnect"/>, later ones connect again.
+    /// </summary>
     public JsonNode Call(JsonObject request, Action<long, long>? progress = null)
     {
+        if (_used)
+        {
+            _socket.Dispose();
+            _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _socket.Connect(MountControl.Address(_pool));
+        }
+        _used = true;
         var bytes = Encoding.UTF8.GetBytes(Output.ToJsonLine(request) + "\n");
         _socket.Send(bytes);
         using var stream = new NetworkStream(_socket, ownsSocket: false);
