@@ -29,7 +29,7 @@ internal sealed class MountControlServer : IDisposable
     {
         _listener = listener;
         _volume = volume;
-        _mountPoint = mountPoint;
+        _mountPoint = Path.GetFullPath(mountPoint);
         _log = log;
         var thread = new Thread(AcceptLoop) { IsBackground = true, Name = "argosfs-control" };
         thread.Start();
