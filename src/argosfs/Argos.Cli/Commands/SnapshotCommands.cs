@@ -39,6 +39,25 @@ public static class SnapshotCommands
         }
     }
 
+    /// <summary>
+    /// Checks the name against the pool through a read-only open first: a read-write open bumps the
+    /// members' generation, and a refused duplicate or unknown name must leave every byte as it was.
+    /// (The volume checks again inside the transaction.)
+    /// </summary>
+    private static void RequireName(ParseResult r, PoolSelector sel, string name, bool exists)
+    {
+        using var volume = VolumeFactory.Open(r, sel, readOnly: true);
+        var present = volume.ListSnapshots().Any(s => s.Name == name);
+        if (present && !exists)
+        {
+            throw new VolumeException(Platform.Errno.EEXIST, $"snapshot '{name}' already exists; pick another name or delete it first ('argosfs snapshot delete {name}')");
+        }
+        if (!present && exists)
+        {
+            throw new VolumeException(Platform.Errno.ENOENT, $"no snapshot named '{name}'; 'argosfs snapshot list' shows the names");
+        }
+    }
+
     private static Command Create()
     {
         var sel = new PoolSelector();
@@ -50,6 +69,7 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
+            RequireName(r, sel, n, exists: false);
             using var volume = VolumeFactory.Open(r, sel, readOnly: false);
             var info = volume.CreateSnapshot(n);
             if (r.GetValue(Program.JsonOption))
@@ -102,6 +122,7 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
+            RequireName(r, sel, n, exists: true);
             using var volume = VolumeFactory.Open(r, sel, readOnly: false);
             var freed = volume.DeleteSnapshot(n);
             if (r.GetValue(Program.JsonOption))
