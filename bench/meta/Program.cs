@@ -1,7 +1,10 @@
-// bench-meta: does a metadata commit cost O(change)? Grows one pool to 1k, 100k and 1M inodes through
-// the library API (batched transactions, as import-tree does), and at each size times a small durable
-// change — one file created and committed to every member — many times. Writes
-// artifacts/bench/meta.json: [{"inodes": N, "commit_us_median": X, "rss_mib": Y}].
+// bench-meta: does a metadata commit cost O(change)? Builds one pool per size (1k, 100k and 1M inodes)
+// through the library API (batched transactions, as import-tree does), then times a small durable
+// change — one file created and committed to every member, then unlinked — on the pools in turn,
+// round-robin: sample i of every size is taken back to back, so load from other jobs on a shared
+// machine hits every size alike and the ratio between sizes stays meaningful.
+// Writes artifacts/bench/meta.json: [{"inodes": N, "commit_us_median": X, "rss_mib": Y}];
+// rss_mib is the process RSS right after that size's pool was built (smaller pools still open).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -14,21 +17,23 @@ var sizes = args.Length > 1 ? args[1].Split(',').Select(s => int.Parse(s, Cultur
 var samples = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
 var dir = Path.Combine(Path.GetTempPath(), "argos-bench-meta-" + Environment.ProcessId);
 Directory.CreateDirectory(dir);
-var images = Enumerable.Range(0, 3).Select(i => Path.Combine(dir, $"m{i}.img")).ToList();
-var rows = new List<string>();
+var root = Credentials.Root;
+var pools = new List<(int Inodes, ArgosVolume Volume, InodeId Probe, double RssMib, double ManagedMib)>();
 try
 {
-    ArgosVolume.Create(images, new VolumeCreateOptions { K = 2, M = 1, PoolName = "bench-meta", ImageSizeBytes = 6L << 30 });
-    using var volume = ArgosVolume.Open(images);
-    var ns = volume.Namespace;
-    var root = Credentials.Root;
-    var population = 1; // the root
-    var directory = 0;
-    InodeId currentDir = InodeId.Root;
-    var probe = volume.Mutate(tx => ns.Mkdir(tx, InodeId.Root, "probe"u8, 0x1ED, root)).Ino;
     var buildWatch = Stopwatch.StartNew();
     foreach (var target in sizes)
     {
+        var images = Enumerable.Range(0, 3).Select(i => Path.Combine(dir, $"p{target}-m{i}.img")).ToList();
+        // Room for the metadata: ~200 bytes per inode of journal/checkpoint, plus the minimum.
+        var imageBytes = Math.Max(256L << 20, (long)target * 6 * 1024);
+        ArgosVolume.Create(images, new VolumeCreateOptions { K = 2, M = 1, PoolName = "bench-meta", ImageSizeBytes = imageBytes });
+        var volume = ArgosVolume.Open(images);
+        var ns = volume.Namespace;
+        var probe = volume.Mutate(tx => ns.Mkdir(tx, InodeId.Root, "probe"u8, 0x1ED, root)).Ino;
+        var population = 2; // the root and the probe directory
+        var directory = 0;
+        var currentDir = InodeId.Root;
         // Grow: 1000 entries per directory, 5000 creates per transaction.
         while (population < target)
         {
@@ -37,7 +42,7 @@ try
             {
                 for (var i = 0; i < batch; i++)
                 {
-                    if (population % 1000 == 1)
+                    if (population % 1000 == 2)
                     {
                         currentDir = ns.Mkdir(tx, InodeId.Root, Encoding.ASCII.GetBytes($"d{directory++:D6}"), 0x1ED, root).Ino;
                     }
@@ -50,32 +55,49 @@ try
             });
         }
         volume.Sync();
-        // Measure: one create + durable commit, then its unlink (keeps the size steady).
-        var times = new List<double>(samples);
-        for (var i = 0; i < samples; i++)
-        {
-            var name = Encoding.ASCII.GetBytes($"p{i}");
-            var sw = Stopwatch.StartNew();
-            volume.Mutate(tx => ns.Create(tx, probe, name, 0x1A4, root), durable: true);
-            sw.Stop();
-            times.Add(sw.Elapsed.TotalMicroseconds);
-            volume.Mutate(tx => ns.Unlink(tx, probe, name), durable: true);
-        }
-        times.Sort();
-        var median = times[times.Count / 2];
         GC.Collect();
         var rss = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
         var managed = GC.GetTotalMemory(forceFullCollection: true) / (1024.0 * 1024.0);
+        pools.Add(((int)ns.Stats().Inodes, volume, probe, rss, managed));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench-meta: {population,9} inodes: commit median {median,8:F1} us (p10 {times[times.Count / 10]:F1}, p90 {times[times.Count * 9 / 10]:F1}), rss {rss:F0} MiB, managed {managed:F0} MiB, built in {buildWatch.Elapsed.TotalSeconds:F1} s"));
-        rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"inodes\": {population}, \"commit_us_median\": {median:F1}, \"rss_mib\": {rss:F0}, \"managed_mib\": {managed:F0}, \"samples\": {samples}}}"));
+            $"bench-meta: built {ns.Stats().Inodes,9} inodes in {buildWatch.Elapsed.TotalSeconds:F1} s, rss {rss:F0} MiB, managed {managed:F0} MiB"));
+        buildWatch.Restart();
     }
+
+    // Measure, interleaved: one create + durable commit per pool per round, then its unlink.
+    var times = pools.Select(_ => new List<double>(samples)).ToArray();
+    for (var i = 0; i < samples; i++)
+    {
+        var name = Encoding.ASCII.GetBytes($"p{i}");
+        for (var p = 0; p < pools.Count; p++)
+        {
+            var (_, volume, probe, _, _) = pools[p];
+            var ns = volume.Namespace;
+            var sw = Stopwatch.StartNew();
+            volume.Mutate(tx => ns.Create(tx, probe, name, 0x1A4, root), durable: true);
+            sw.Stop();
+            times[p].Add(sw.Elapsed.TotalMicroseconds);
+            volume.Mutate(tx => ns.Unlink(tx, probe, name), durable: true);
+        }
+    }
+    var rows = new List<string>();
+    for (var p = 0; p < pools.Count; p++)
+    {
+        var t = times[p];
+        t.Sort();
+        var median = t[t.Count / 2];
+        var (inodes, _, _, rss, managed) = pools[p];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bench-meta: {inodes,9} inodes: commit median {median,8:F1} us (p10 {t[t.Count / 10]:F1}, p90 {t[t.Count * 9 / 10]:F1}), rss {rss:F0} MiB, managed {managed:F0} MiB"));
+        rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"inodes\": {inodes}, \"commit_us_median\": {median:F1}, \"rss_mib\": {rss:F0}, \"managed_mib\": {managed:F0}, \"samples\": {samples}, \"p10_us\": {t[t.Count / 10]:F1}, \"p90_us\": {t[t.Count * 9 / 10]:F1}}}"));
+    }
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, "[\n  " + string.Join(",\n  ", rows) + "\n]\n");
+    Console.WriteLine($"bench-meta: wrote {output}");
 }
 finally
 {
+    foreach (var (_, volume, _, _, _) in pools) volume.Dispose();
     Directory.Delete(dir, recursive: true);
 }
-Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-File.WriteAllText(output, "[\n  " + string.Join(",\n  ", rows) + "\n]\n");
-Console.WriteLine($"bench-meta: wrote {output}");

@@ -14,6 +14,7 @@ public static partial class CommandTable
         yield return PoolCommands.InspectPool();
         yield return PoolCommands.InspectDevice();
         yield return PoolCommands.VerifyJournal();
+        yield return SnapshotCommands.Snapshot();
 
         // Trees and files
         yield return TreeCommands.ImportTree();

@@ -250,6 +250,9 @@ public sealed partial class ArgosVolume
     /// </summary>
     private long RetireExtents(List<Extent> retired)
     {
+        // A snapshot still reads the plaintext of pinned extents: they are neither zeroed nor freed
+        // here (deleting the snapshot frees them).
+        retired.RemoveAll(_ns.IsPinned);
         if (retired.Count == 0) return 0;
         lock (_commitGate)
         {

@@ -46,7 +46,7 @@ public sealed record VolumeCreateOptions
 /// under <see cref="_commitGate"/> so transactions reach the log in the order they were applied;
 /// file data is buffered per inode under that file's gate (see ArgosVolume.Data.cs).
 /// </summary>
-public sealed partial class ArgosVolume : IDisposable
+public sealed partial class ArgosVolume : IFileTree, IDisposable
 {
     private readonly FsNamespace _ns;
     private readonly MetadataLog _log;
@@ -173,7 +173,7 @@ public sealed partial class ArgosVolume : IDisposable
                 }
                 if (extraOps is not null) all.AddRange(extraOps);
             }
-            IReadOnlyList<RecordOp> commit = all ?? ops;
+            IReadOnlyList<RecordOp> commit = WithholdPinnedFrees(all ?? ops);
             if (commit.Count > 0)
             {
                 _log.Append(commit);

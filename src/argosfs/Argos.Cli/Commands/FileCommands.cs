@@ -181,14 +181,18 @@ public static partial class FileCommands
     {
         var sel = new PoolSelector();
         var path = PoolPathArgument("PATH", "Pool file to print");
+        var snapshot = SnapshotCommands.SnapshotOption();
         var cmd = new Command("cat", "Write a pool file's bytes to standard output (binary-safe; opens read-only)");
         sel.AddTo(cmd);
-        cmd.Arguments.Add(path);
+        cmd.Arguments.Add(path); cmd.Options.Add(snapshot);
         cmd.SetAction(r =>
         {
             var src = r.GetValue(path)!;
             RequireAbsolute(src, "PATH");
-            using var volume = VolumeFactory.Open(r, sel, readOnly: true);
+            if (r.GetValue(snapshot) is { } snap) SnapshotCommands.RequireValidName(snap);
+            using var pool = VolumeFactory.Open(r, sel, readOnly: true);
+            using var view = r.GetValue(snapshot) is { } name ? pool.OpenSnapshot(name) : null;
+            IFileTree volume = view is null ? pool : view;
             return Guard(src, () =>
             {
                 var ino = PoolPath.Resolve(volume, src, followLast: true);
@@ -211,14 +215,18 @@ public static partial class FileCommands
         var path = new Argument<string>("PATH") { Description = "Pool directory (or file) to list", DefaultValueFactory = _ => "/" };
         var longFormat = new Option<bool>("--long", "-l") { Description = "Type, mode, links, owner, size, mtime and symlink targets" };
         var all = new Option<bool>("--all", "-a") { Description = "Also list '.' and '..'" };
+        var snapshot = SnapshotCommands.SnapshotOption();
         var cmd = new Command("ls", "List a pool directory (opens read-only)");
         sel.AddTo(cmd);
-        cmd.Arguments.Add(path); cmd.Options.Add(longFormat); cmd.Options.Add(all);
+        cmd.Arguments.Add(path); cmd.Options.Add(longFormat); cmd.Options.Add(all); cmd.Options.Add(snapshot);
         cmd.SetAction(r =>
         {
             var dir = r.GetValue(path)!;
             RequireAbsolute(dir, "PATH");
-            using var volume = VolumeFactory.Open(r, sel, readOnly: true);
+            if (r.GetValue(snapshot) is { } snap) SnapshotCommands.RequireValidName(snap);
+            using var pool = VolumeFactory.Open(r, sel, readOnly: true);
+            using var view = r.GetValue(snapshot) is { } name ? pool.OpenSnapshot(name) : null;
+            IFileTree volume = view is null ? pool : view;
             return Guard(dir, () =>
             {
                 var ns = volume.Namespace;

@@ -166,6 +166,7 @@ public static class MaintenanceCommands
             ["checked_inodes"] = report.CheckedInodes,
             ["checked_dirents"] = report.CheckedDirents,
             ["checked_stripes"] = report.CheckedStripes,
+            ["checked_snapshots"] = report.CheckedSnapshots,
             ["checked_shards"] = report.CheckedShards,
             ["corrupt_shards"] = report.CorruptShards,
             ["missing_shards"] = report.MissingShards,

@@ -82,14 +82,17 @@ public static class TreeCommands
         var sel = new PoolSelector();
         var dest = new Argument<string>("DEST") { Description = "Host directory to create (or an empty one) that receives the tree" };
         var from = new Option<string>("--from") { Description = "Pool directory to export", DefaultValueFactory = _ => "/" };
+        var snapshot = SnapshotCommands.SnapshotOption();
         var cmd = new Command("export-tree",
             "Copy the pool's tree (or --from DIR) onto the host, restoring hard links, devices, FIFOs, sockets, owners, modes, ns times, xattrs and ACLs (opens read-only)");
         sel.AddTo(cmd);
         cmd.Arguments.Add(dest);
         cmd.Options.Add(from);
+        cmd.Options.Add(snapshot);
         cmd.SetAction(r =>
         {
             var destination = r.GetValue(dest)!;
+            if (r.GetValue(snapshot) is { } snap) SnapshotCommands.RequireValidName(snap);
             var fromDir = r.GetValue(from)!;
             if (!fromDir.StartsWith('/'))
             {
@@ -107,7 +110,8 @@ public static class TreeCommands
             var json = r.GetValue(Program.JsonOption);
             using var progress = new ProgressPrinter("export");
             using var volume = VolumeFactory.Open(r, sel, readOnly: true);
-            var result = new TreeExporter(volume, new TreeExportOptions { Progress = progress.Report }).Export(destination, fromDir);
+            using var view = r.GetValue(snapshot) is { } name ? volume.OpenSnapshot(name) : null;
+            var result = new TreeExporter(view is null ? volume : view, new TreeExportOptions { Progress = progress.Report }).Export(destination, fromDir);
             progress.Finish();
             Print(json, "exported", fromDir, destination, result);
             return ExitCodes.Success;

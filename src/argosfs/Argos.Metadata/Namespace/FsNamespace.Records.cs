@@ -146,6 +146,8 @@ public sealed partial class FsNamespace
                 return _hasCounter
                     ? RecordOp.Put(RecordKind.NamespaceCounter, Array.Empty<byte>(), CounterCodec.EncodeValue(_nextInode, _generationEpoch))
                     : RecordOp.Delete(RecordKind.NamespaceCounter, Array.Empty<byte>());
+            case RecordKind.SnapshotData:
+                return EncodeFrozen(key);
             default:
             {
                 // Opaque kinds: Name holds kind byte ‖ key.
@@ -235,6 +237,9 @@ public sealed partial class FsNamespace
                 }
                 break;
             }
+            case RecordKind.SnapshotData:
+                ApplyFrozen(op, key);
+                break;
             case RecordKind.AllocBitmap:
             case RecordKind.AllocExtent:
                 throw new ArgumentException($"{op.Kind} records belong to the metadata log's allocator and must not be applied to the namespace", nameof(op));
@@ -243,11 +248,11 @@ public sealed partial class FsNamespace
                 byte[] k = OpaqueKey(op.Kind, key);
                 if (op.IsDelete)
                 {
-                    _opaque.Remove(k);
+                    RemoveOpaque(k);
                 }
                 else
                 {
-                    _opaque[k] = op.Value!.Value.ToArray();
+                    SetOpaque(k, op.Value!.Value.ToArray());
                 }
                 break;
             }
@@ -427,7 +432,8 @@ public sealed partial class FsNamespace
 
     /// <summary>
     /// Every live record as a put: the counter, inodes, directory entries (cookie order per
-    /// directory), xattrs, orphans, stripes, then records of kinds the namespace only carries.
+    /// directory), xattrs, orphans, stripes, records of kinds the namespace only carries, then
+    /// snapshots' frozen records.
     /// The caller quiesces commits; a mutation during the enumeration throws.
     /// </summary>
     public IEnumerable<RecordOp> EnumerateAll()
@@ -478,6 +484,10 @@ public sealed partial class FsNamespace
         {
             CheckUnchanged(version);
             yield return RecordOp.Put((RecordKind)o.Key[0], o.Key[1..], o.Value);
+        }
+        foreach (RecordOp frozen in EnumerateFrozen(version))
+        {
+            yield return frozen;
         }
     }
 

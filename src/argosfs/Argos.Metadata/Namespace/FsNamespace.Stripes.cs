@@ -158,7 +158,7 @@ public sealed partial class FsNamespace
         {
             byte[] k = OpaqueKey(kind, key);
             Touch(tx, new TxKey(kind, 0, 0, k));
-            _opaque[k] = value.ToArray();
+            SetOpaque(k, value.ToArray());
             SealMutation(tx);
         }
         catch
@@ -184,7 +184,7 @@ public sealed partial class FsNamespace
             if (existed)
             {
                 Touch(tx, new TxKey(kind, 0, 0, k));
-                _opaque.Remove(k);
+                RemoveOpaque(k);
             }
             SealMutation(tx);
             return existed;
@@ -279,6 +279,7 @@ public sealed partial class FsNamespace
             case RecordKind.NamespaceCounter:
             case RecordKind.AllocBitmap:
             case RecordKind.AllocExtent:
+            case RecordKind.SnapshotData:
                 throw new ArgumentException($"{kind} records are not carried opaquely; use the namespace operations (or the log's allocator) for them", nameof(kind));
         }
     }

@@ -33,4 +33,6 @@ public enum RecordKind : byte
     NamespaceCounter = 0x0C,
     /// <summary>key: u32 member ‖ u64 offset ‖ u64 length. value: empty. The extents holding the checkpoint itself (checkpoints only; consumed by the log).</summary>
     CheckpointExtent = 0x0D,
+    /// <summary>key: u64 snapshot id ‖ u8 frozen kind ‖ frozen key. value: the frozen record's value. A named snapshot's copy of one namespace record (Namespace/Encoding/SnapshotDataCodec.cs).</summary>
+    SnapshotData = 0x0E,
 }

@@ -8,6 +8,8 @@
 //     stripes    each record belongs to a regular file; its layout is well-formed (k+m or m+1 shards
 //                of chunk bytes each, on distinct members of the member table); shards on missing
 //                members are counted (a rebuild is due); no two stripes share an extent.
+//     snapshots  every frozen record decodes and belongs to a named snapshot; each snapshot has a root;
+//                every extent its frozen stripes name is pinned by it (I-S2); pins count as references.
 //     allocator  MetadataLog.CheckAllocations(every referenced extent): leaks (allocated, referenced
 //                by nothing — the Rust original cannot see these), referenced-but-free, overlaps.
 //   full (--full, and scrub): every shard of every stripe is read and its CRC32C checked; the stripe
@@ -51,6 +53,7 @@ public sealed partial class ArgosVolume
         {
             scan = ScanMetadata(report);
             CheckStripeRecords(scan, report);
+            CheckSnapshots(scan, report);
             CheckAllocator(scan, report);
             if (options.Repair)
             {
@@ -119,6 +122,7 @@ public sealed partial class ArgosVolume
         /// <summary>How many stripe shards reference each extent (more than one is corruption).</summary>
         public readonly Dictionary<Extent, int> ExtentRefs = new();
         public readonly List<Extent> Pinned = new();
+        public readonly FsckSnapshots Snapshots = new();
         public readonly Dictionary<int, long> MissingByMember = new();
         public readonly Dictionary<int, FsckIssue> MissingIssues = new();
         public readonly Dictionary<int, long> RebuiltByMember = new();
@@ -181,17 +185,9 @@ public sealed partial class ArgosVolume
                     }
                     break;
                 case RecordKind.PinnedExtent:
-                    // key: u64 snapshot id ‖ u32 member ‖ u64 offset; value: u64 length.
-                    if (key.Length == 20 && value.Length == 8)
-                    {
-                        scan.Pinned.Add(new Extent(new MemberIndex((int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(key[8..])),
-                            System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(key[12..]),
-                            System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(value)));
-                    }
-                    else
-                    {
-                        report.Add("bad-record", FsckSeverity.Error, "a snapshot's pinned-extent record is malformed");
-                    }
+                case RecordKind.Snapshot:
+                case RecordKind.SnapshotData:
+                    ScanSnapshotRecord(scan, report, op.Kind, key, value);
                     break;
             }
         }

@@ -185,7 +185,7 @@ public sealed partial class ArgosVolume
         if (ops.Count == 0) return;
         lock (_commitGate)
         {
-            _log.Append(ops);
+            _log.Append(WithholdPinnedFrees(ops));
             foreach (var op in ops)
             {
                 if (op.Kind is RecordKind.AllocExtent or RecordKind.AllocBitmap or RecordKind.Member or RecordKind.CheckpointExtent) continue;

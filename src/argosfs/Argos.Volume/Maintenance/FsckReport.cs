@@ -43,6 +43,8 @@ public sealed class FsckReport
     public long CheckedInodes { get; set; }
     public long CheckedDirents { get; set; }
     public long CheckedStripes { get; set; }
+    /// <summary>Named snapshots checked (their frozen records and pins).</summary>
+    public long CheckedSnapshots { get; set; }
     /// <summary>Shard records checked (metadata mode) or read and checksummed (full mode).</summary>
     public long CheckedShards { get; set; }
     public long CorruptShards { get; set; }

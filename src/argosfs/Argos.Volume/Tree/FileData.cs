@@ -90,7 +90,7 @@ public static class FileData
     }
 
     /// <summary>Copies a pool file into a host file opened for writing (empty); returns the data bytes written.</summary>
-    public static long CopyOut(ArgosVolume volume, InodeId ino, FileDescriptorHandle fd, string destination, byte[] buffer)
+    public static long CopyOut(IFileTree volume, InodeId ino, FileDescriptorHandle fd, string destination, byte[] buffer)
     {
         var size = volume.GetAttr(ino).Size;
         long written = 0;
@@ -123,7 +123,7 @@ public static class FileData
     }
 
     /// <summary>Streams a pool file to a stream (stdout, pipes), holes as zeros.</summary>
-    public static long CopyToStream(ArgosVolume volume, InodeId ino, Stream output, byte[] buffer)
+    public static long CopyToStream(IFileTree volume, InodeId ino, Stream output, byte[] buffer)
     {
         var size = volume.GetAttr(ino).Size;
         ulong pos = 0;

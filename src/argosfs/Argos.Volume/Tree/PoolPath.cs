@@ -23,7 +23,7 @@ public static class PoolPath
     }
 
     /// <summary>Resolves a path; the last component is followed only when <paramref name="followLast"/>.</summary>
-    public static InodeId Resolve(ArgosVolume volume, string path, bool followLast = false)
+    public static InodeId Resolve(IFileTree volume, string path, bool followLast = false)
     {
         var bytes = Parse(path);
         try
@@ -65,7 +65,7 @@ public static class PoolPath
     }
 
     /// <summary>Looks a name up in a directory without throwing when it is missing.</summary>
-    public static bool TryLookup(ArgosVolume volume, InodeId parent, ReadOnlySpan<byte> name, out InodeAttributes attributes)
+    public static bool TryLookup(IFileTree volume, InodeId parent, ReadOnlySpan<byte> name, out InodeAttributes attributes)
     {
         try
         {

@@ -9,7 +9,7 @@ namespace Argos.Volume.Tree;
 
 /// <summary>
 /// Copies a pool directory tree onto the host (the reverse of <see cref="TreeImporter"/>; the volume
-/// may be open read-only and degraded). Per inode: create (regular files get their data ranges
+/// may be open read-only and degraded; the source may be a snapshot's view). Per inode: create (regular files get their data ranges
 /// written and their size set with ftruncate, so pool holes stay holes), lchown, chmod (after
 /// lchown, which clears setuid/setgid), xattrs (after both: chown drops security.capability), then
 /// utimensat with nanoseconds, last. Directories get owner, mode, xattrs and times after their
@@ -20,7 +20,7 @@ public sealed class TreeExporter
 {
     private static readonly byte[] s_defaultAcl = "system.posix_acl_default"u8.ToArray();
 
-    private readonly ArgosVolume _volume;
+    private readonly IFileTree _volume;
     private readonly FsNamespace _ns;
     private readonly TreeExportOptions _options;
     private readonly Dictionary<ulong, byte[]> _links = [];
@@ -28,7 +28,7 @@ public sealed class TreeExporter
     private readonly Stopwatch _clock = new();
     private long _files, _dirs, _symlinks, _specials, _hardLinks, _bytes, _dataBytes, _xattrs;
 
-    public TreeExporter(ArgosVolume volume, TreeExportOptions? options = null)
+    public TreeExporter(IFileTree volume, TreeExportOptions? options = null)
     {
         _volume = volume;
         _ns = volume.Namespace;
