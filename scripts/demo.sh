@@ -18,7 +18,8 @@ uuid=$(sed -n 's/.*"pool_uuid": *"\([^"]*\)".*/\1/p' "$demo/busybox/pool.json" |
 say "initramfs: argos-initramfs initramfs --flavor builtin --kernel $(cat "$KDIR/version") --out artifacts/demo/initramfs.img"
 argos_tool initramfs --flavor builtin --kernel "$KDIR" --out "$demo/initramfs.img" --argosfs "$ARGOSFS"
 argos_accel
-append="console=ttyS0 quiet panic=-1 rd.shell=0 rd.emergency=reboot root=argosfs:UUID=$uuid"
+# no_timer_check nowatchdog workqueue.watchdog_thresh=0: as in tests/qemu/lib.sh (TCG on a busy host)
+append="console=ttyS0 quiet panic=-1 no_timer_check nowatchdog workqueue.watchdog_thresh=0 rd.shell=0 rd.emergency=reboot root=argosfs:UUID=$uuid"
 say "booting: qemu-system-x86_64 $ACCEL -kernel vmlinux -initrd initramfs.img -append \"$append\" + 3 virtio disks"
 say "(serial log: artifacts/demo/console.log)"
 start=$(date +%s.%N)
