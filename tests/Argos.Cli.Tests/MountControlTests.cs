@@ -102,6 +102,15 @@ public sealed class MountControlTests : IDisposable
         Assert.Contains("new shard error(s)", third.Stderr);
         Assert.Equal(1, third.Json["actions"]![0]!["result"]!["repaired_shards"]!.GetValue<int>());
 
+        // Snapshots of the live pool go through the daemon too; a duplicate name is refused with the fix.
+        var snap = ArgosCli.Ok(["snapshot", "create", .. pool, "before-upgrade", "--json"]).Json;
+        Assert.Equal("before-upgrade", snap["name"]!.GetValue<string>());
+        var duplicate = ArgosCli.Run(["snapshot", "create", .. pool, "before-upgrade"]);
+        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Contains("already exists", duplicate.Stderr);
+        Assert.Single(ArgosCli.Ok(["snapshot", "list", .. pool, "--json"]).Json.AsArray());
+        File.WriteAllText(Path.Combine(_mnt, "data.bin"), "rewritten after the snapshot\n");
+
         // What cannot be done on a live pool says so and what to do instead.
         var orphans = ArgosCli.Run(["fsck", .. pool, "--remove-orphans"]);
         Assert.Equal(2, orphans.ExitCode);
@@ -126,5 +135,10 @@ public sealed class MountControlTests : IDisposable
         var offline = ArgosCli.Ok(["fsck", .. pool, "--full", "--json"]).Json;
         Assert.True(offline["ok"]!.GetValue<bool>());
         Assert.Null(offline["via"]);
+        // the snapshot taken through the daemon holds the data as it was
+        var frozen = ArgosCli.Ok(["cat", .. pool, "--snapshot", "before-upgrade", "/data.bin"]).StdoutBytes;
+        Assert.Equal(data, frozen);
+        Assert.Equal("rewritten after the snapshot\n", ArgosCli.Ok(["cat", .. pool, "/data.bin"]).Stdout);
+        Assert.True(ArgosCli.Ok(["snapshot", "delete", .. pool, "before-upgrade", "--json"]).Json["freed_bytes"]!.GetValue<long>() > 0);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Argos.Cli.Control;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -69,17 +70,27 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
-            RequireName(r, sel, n, exists: false);
-            using var volume = VolumeFactory.Open(r, sel, readOnly: false);
-            var info = volume.CreateSnapshot(n);
+            JsonObject created;
+            using (var daemon = MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    created = daemon.Call(new JsonObject { ["op"] = "snapshot-create", ["name"] = n }).AsObject();
+                }
+                else
+                {
+                    RequireName(r, sel, n, exists: false);
+                    using var volume = VolumeFactory.Open(r, sel, readOnly: false);
+                    created = ToJson(volume.CreateSnapshot(n));
+                }
+            }
             if (r.GetValue(Program.JsonOption))
             {
-                Output.Json(ToJson(info));
+                Output.Json(created);
             }
             else
             {
-                Output.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"snapshot '{n}' created: id {info.Record.Id}, {info.Record.InodeCount} inodes, {info.Record.ReferencedBytes} bytes pinned"));
+                Output.Line($"snapshot '{n}' created: id {created["id"]}, {created["inodes"]} inodes, {created["referenced_bytes"]} bytes pinned");
             }
             return ExitCodes.Success;
         });
@@ -93,18 +104,28 @@ public static class SnapshotCommands
         sel.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            using var volume = VolumeFactory.Open(r, sel, readOnly: true);
-            var all = volume.ListSnapshots();
+            JsonArray all;
+            using (var daemon = MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    all = daemon.Call(new JsonObject { ["op"] = "snapshot-list" }).AsArray();
+                }
+                else
+                {
+                    using var volume = VolumeFactory.Open(r, sel, readOnly: true);
+                    all = new JsonArray(volume.ListSnapshots().Select(s => (JsonNode)ToJson(s)).ToArray());
+                }
+            }
             if (r.GetValue(Program.JsonOption))
             {
-                Output.Json(new JsonArray(all.Select(s => (JsonNode)ToJson(s)).ToArray()));
+                Output.Json(all);
                 return ExitCodes.Success;
             }
-            Output.Line($"{"NAME",-24} {"ID",4} {"CREATED",-20} {"TXID",8} {"INODES",10} {"REFERENCED",14}");
+            Output.Line($"{"NAME",-24} {"ID",4} {"CREATED",-30} {"TXID",8} {"INODES",10} {"REFERENCED",14}");
             foreach (var s in all)
             {
-                Output.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Name,-24} {s.Record.Id,4} {DateTimeOffset.FromUnixTimeSeconds(s.Record.Created.Seconds):yyyy-MM-dd HH:mm:ss} {s.Record.TxId,8} {s.Record.InodeCount,10} {s.Record.ReferencedBytes,14}"));
+                Output.Line($"{s!["name"],-24} {s["id"],4} {s["created"],-30} {s["txid"],8} {s["inodes"],10} {s["referenced_bytes"],14}");
             }
             return ExitCodes.Success;
         });
@@ -122,9 +143,20 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
-            RequireName(r, sel, n, exists: true);
-            using var volume = VolumeFactory.Open(r, sel, readOnly: false);
-            var freed = volume.DeleteSnapshot(n);
+            long freed;
+            using (var daemon = MountControlClient.TryConnect(r, sel))
+            {
+                if (daemon is not null)
+                {
+                    freed = daemon.Call(new JsonObject { ["op"] = "snapshot-delete", ["name"] = n })["freed_bytes"]!.GetValue<long>();
+                }
+                else
+                {
+                    RequireName(r, sel, n, exists: true);
+                    using var volume = VolumeFactory.Open(r, sel, readOnly: false);
+                    freed = volume.DeleteSnapshot(n);
+                }
+            }
             if (r.GetValue(Program.JsonOption))
             {
                 Output.Json(new JsonObject { ["name"] = n, ["freed_bytes"] = freed });
@@ -138,7 +170,7 @@ public static class SnapshotCommands
         return cmd;
     }
 
-    private static JsonObject ToJson(SnapshotInfo s) => new()
+    internal static JsonObject ToJson(SnapshotInfo s) => new()
     {
         ["name"] = s.Name,
         ["id"] = s.Record.Id,

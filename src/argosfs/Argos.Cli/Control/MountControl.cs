@@ -7,6 +7,7 @@
 //   access    the daemon serves peers whose uid (SO_PEERCRED) is 0 or its own; others get an error.
 //   protocol  one request per connection, newline-delimited UTF-8 JSON:
 //               → {"op": "status"} | {"op": "fsck", "full": B, "repair": B} | {"op": "scrub", "max_bytes_per_sec": N}
+//                 | {"op": "snapshot-list"} | {"op": "snapshot-create", "name": S} | {"op": "snapshot-delete", "name": S}
 //               ← zero or more {"progress": {"done": N, "total": N}}
 //               ← {"ok": true, "result": {...}} or {"ok": false, "error": "..."}
 //             One fsck or scrub runs at a time; a second one is refused as busy.

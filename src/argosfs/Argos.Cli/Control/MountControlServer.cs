@@ -123,6 +123,10 @@ internal sealed class MountControlServer : IDisposable
             {
                 // the client went away; nothing to answer
             }
+            catch (Exception e) when (e is VolumeException or Argos.Metadata.Namespace.NamespaceException)
+            {
+                Send(client, MountControl.Error(e.Message));
+            }
             catch (Exception e)
             {
                 _log($"argosfs: control channel: request failed: {e}");
@@ -206,8 +210,21 @@ internal sealed class MountControlServer : IDisposable
                 {
                     _maintenance.Release();
                 }
+            case "snapshot-list":
+                return MountControl.Result(new JsonArray(_volume.ListSnapshots().Select(x => (JsonNode)SnapshotCommands.ToJson(x)).ToArray()));
+            case "snapshot-create" or "snapshot-delete":
+                if (_volume.ReadOnly)
+                {
+                    return MountControl.Error("the pool is mounted read-only: snapshots cannot be created or deleted through this mount");
+                }
+                var name = request["name"]?.GetValue<string>() ?? "";
+                if (op == "snapshot-create")
+                {
+                    return MountControl.Result(SnapshotCommands.ToJson(_volume.CreateSnapshot(name)));
+                }
+                return MountControl.Result(new JsonObject { ["name"] = name, ["freed_bytes"] = _volume.DeleteSnapshot(name) });
             default:
-                return MountControl.Error($"unknown control request '{op}'; this daemon knows status, fsck and scrub");
+                return MountControl.Error($"unknown control request '{op}'; this daemon knows status, fsck, scrub, snapshot-list, snapshot-create and snapshot-delete");
         }
     }
 
