@@ -50,6 +50,32 @@ public sealed partial class ArgosVolume
         return attr;
     }
 
+    /// <summary>
+    /// Data bytes a file occupies before parity, for st_blocks: whole stripes stored or buffered, and inline
+    /// data; holes count nothing (du, and cp's sparse detection, rely on that). At most the size rounded up
+    /// to 4 KiB, as on a filesystem without preallocation.
+    /// </summary>
+    public ulong AllocatedBytes(InodeId ino, ulong size)
+    {
+        var s = (ulong)StripeDataBytes;
+        var stripes = (ulong)_ns.StripeCount(ino);
+        if (_buffers.TryGetValue(ino.Value, out var fb))
+        {
+            lock (fb.Gate)
+            {
+                if (!fb.Dead)
+                {
+                    foreach (var index in fb.Dirty.Keys)
+                    {
+                        if (!_ns.TryGetStripe(ino, new StripeIndex(index), out _)) stripes++;
+                    }
+                }
+            }
+        }
+        var bytes = stripes == 0 ? (ulong)_ns.GetInlineData(ino).Length : stripes * s;
+        return Math.Min(bytes, (size + 4095) / 4096 * 4096);
+    }
+
     public int Read(InodeId ino, ulong offset, Span<byte> destination)
     {
         var attr = GetAttr(ino);
@@ -187,7 +213,10 @@ public sealed partial class ArgosVolume
         var fb = AcquireBuffer(ino, out _);
         try
         {
-            if (!fb.Recorded)
+            // Recorded once per flush, but again when a writer without CAP_FSETID meets setuid/setgid
+            // left by an earlier (root) writer of the same buffered data.
+            if (!fb.Recorded || (!caller.IsRoot && ((attr.Mode & PosixMode.S_ISUID) != 0
+                || ((attr.Mode & PosixMode.S_ISGID) != 0 && ((attr.Mode & PosixMode.S_IXGRP) != 0 || !caller.InGroup(attr.Gid))))))
             {
                 // The write happens now: mtime/ctime, and privileges dropped as file_remove_privs() does.
                 var who = caller;
