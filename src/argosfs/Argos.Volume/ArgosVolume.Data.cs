@@ -450,7 +450,10 @@ public sealed partial class ArgosVolume
         }
     }
 
-    /// <summary>SEEK_DATA / SEEK_HOLE at stripe granularity (a stored stripe is data, a missing one a hole).</summary>
+    /// <summary>
+    /// SEEK_DATA / SEEK_HOLE at stripe granularity (a stored stripe is data, a missing one a hole). Walks the
+    /// stored stripes, never the stripe indices: O(stripes) whatever the file size (a file may end at 2^63).
+    /// </summary>
     public ulong Seek(InodeId ino, ulong offset, bool data)
     {
         Flush(ino);
@@ -460,19 +463,33 @@ public sealed partial class ArgosVolume
             throw new VolumeException(Errno.ENXIO, $"offset {offset} is at or past the end of inode {ino} ({size} bytes)");
         }
         var s = (ulong)StripeDataBytes;
-        var hasInline = _ns.GetInlineData(ino).Length > 0;
-        for (var index = offset / s; index * s < size; index++)
-        {
-            var present = _ns.TryGetStripe(ino, new StripeIndex(index), out _) || (index == 0 && hasInline);
-            if (present == data)
-            {
-                return Math.Max(offset, index * s);
-            }
-        }
+        var index = offset / s;
+        var inline = index == 0 && _ns.GetInlineData(ino).Length > 0; // inline data is stripe 0
+        var stored = new List<KeyValuePair<StripeIndex, StripeRecord>>(64);
         if (data)
         {
-            throw new VolumeException(Errno.ENXIO, $"no data in inode {ino} after offset {offset}");
+            if (inline) return offset;
+            _ns.GetStripes(ino, new StripeIndex(index), 1, stored);
+            if (stored.Count == 0 || stored[0].Key.Value >= (size + s - 1) / s)
+            {
+                throw new VolumeException(Errno.ENXIO, $"no data in inode {ino} after offset {offset}");
+            }
+            return Math.Max(offset, stored[0].Key.Value * s);
         }
-        return size;
+        // SEEK_HOLE: the first index at or after `index` without a stored stripe, or the end of file.
+        var next = inline ? index + 1 : index;
+        while (next * s < size)
+        {
+            stored.Clear();
+            if (_ns.GetStripes(ino, new StripeIndex(next), stored.Capacity, stored) == 0 || stored[0].Key.Value != next) break;
+            var i = 0;
+            while (i < stored.Count && stored[i].Key.Value == next)
+            {
+                next++;
+                i++;
+            }
+            if (i < stored.Count) break; // a gap inside this batch
+        }
+        return Math.Min(size, Math.Max(offset, next * s));
     }
 }
