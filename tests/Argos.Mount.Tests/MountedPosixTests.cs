@@ -62,6 +62,17 @@ public sealed class MountLifecycleTests
         pool.Mount();
         Shell.Check("mmap_write", pool.MountPoint, "write");
         Shell.Check("large_files", pool.MountPoint, "write");
+        // A varied tree for fsck and the remount to judge: every inode kind, links, ACLs, xattrs,
+        // capabilities, orphans of unlinked and O_TMPFILE files, a big directory.
+        foreach (var check in new[] { "inode_types", "hard_links", "rename", "xattrs", "acl_inheritance", "setgid_dir", "unlinked_open", "tmpfile", "sparse_seek" })
+        {
+            Shell.Check(check, pool.MountPoint);
+        }
+
+        Shell.Check("many_files", pool.MountPoint, "2000");
+        var before = Path.Combine(pool.Root, "tree-before");
+        var after = Path.Combine(pool.Root, "tree-after");
+        Shell.Check("tree_digest", pool.MountPoint, before);
         Assert.Empty(pool.DaemonErrors());
         pool.Unmount();
 
@@ -71,6 +82,10 @@ public sealed class MountLifecycleTests
         pool.Mount();
         Shell.Check("mmap_write", pool.MountPoint, "verify");
         Shell.Check("large_files", pool.MountPoint, "verify");
+        Shell.Check("tree_digest", pool.MountPoint, after);
+        var diff = File.ReadAllLines(before).Zip(File.ReadAllLines(after)).Where(p => p.First != p.Second).Take(5).ToList();
+        Assert.True(diff.Count == 0 && File.ReadAllLines(before).Length == File.ReadAllLines(after).Length,
+            "the tree differs after unmount and remount:\n" + string.Join("\n", diff.Select(p => $"before: {p.First}\nafter:  {p.Second}")));
         pool.Unmount();
         pool.AssertScanClean();
         Assert.Empty(pool.DaemonErrors());

@@ -2,7 +2,7 @@
 # Mounted POSIX checks for tests/Argos.Mount.Tests: `posix.py CHECK ROOT [ARGS...]` runs one check in
 # ROOT/CHECK (created fresh) through real syscalls, prints "ok CHECK" on success and otherwise dies
 # with an AssertionError or OSError naming what differed. Each check states what Linux (ext4) does.
-import ctypes, errno, hashlib, mmap, os, random, socket, stat, subprocess, sys, threading, time
+import ctypes, errno, hashlib, mmap, os, random, signal, socket, stat, subprocess, sys, threading, time
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
@@ -248,6 +248,21 @@ def sparse_seek(d):
         raise AssertionError(f"st_blocks {st.st_blocks} ({st.st_blocks * 512} bytes) for 8 KiB of data in a 128 MiB sparse file: holes are counted")
     if st.st_blocks == 0:
         raise AssertionError("st_blocks is 0 for a file with data")
+    os.close(fd)
+    # a file ending near 2^62: seeking must walk the stored data, not every possible block
+    fd = os.open(f"{d}/huge", os.O_RDWR | os.O_CREAT, 0o644)
+    os.pwrite(fd, b"head", 0)
+    os.pwrite(fd, b"tail", 1 << 62)
+    print("seeking in a 4 EiB sparse file (death by SIGALRM after 60 s means the seek walks every block)", flush=True)
+    signal.alarm(60)
+    hole = os.lseek(fd, 0, os.SEEK_HOLE)
+    data = os.lseek(fd, hole, os.SEEK_DATA)
+    end = os.lseek(fd, data, os.SEEK_HOLE)
+    signal.alarm(0)
+    if not (4 <= hole < (1 << 30) and hole < data <= 1 << 62 and end == (1 << 62) + 4):
+        raise AssertionError(f"4 EiB sparse file: SEEK_HOLE {hole}, SEEK_DATA {data}, then SEEK_HOLE {end}")
+    eq(os.pread(fd, 4, 1 << 62), b"tail", "data at 2^62")
+    os.ftruncate(fd, 0)
     os.close(fd)
     # cp --sparse=always keeps the holes (it reads SEEK_DATA/SEEK_HOLE)
     run("cp", "--sparse=always", f"{d}/sp", f"{d}/copy")
@@ -764,16 +779,21 @@ def tmpfile(d):
     os.close(fd)
     eq(read(f"{d}/named"), b"anonymous+", "content through the new name")
     eq(stat.S_IMODE(os.stat(f"{d}/named").st_mode), 0o640, "mode")
+    used = os.statvfs(d).f_files - os.statvfs(d).f_ffree
     fd = os.open(d, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
     os.write(fd, b"x")
     fails_with(errno.ENOENT, lambda: check_errno(libc.linkat(fd, b"", AT_FDCWD, f"{d}/excl".encode(), AT_EMPTY_PATH), "linkat"),
                "linkat of an O_EXCL O_TMPFILE")
     os.close(fd)
-    for _ in range(20):  # unnamed files vanish at close
+    for _ in range(20):  # unnamed files vanish at close: their inodes are freed then, not at the next mount
         fd = os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o600)
         os.write(fd, b"y" * 100_000)
         os.close(fd)
     eq(os.listdir(d), ["named"], "only the linked one remains")
+    deadline = time.time() + 20  # RELEASE reaches the daemon after close(2) returns
+    while os.statvfs(d).f_files - os.statvfs(d).f_ffree != used and time.time() < deadline:
+        time.sleep(0.2)
+    eq(os.statvfs(d).f_files - os.statvfs(d).f_ffree, used, "inodes in use after 21 O_TMPFILE open/close")
 
 
 def fallocate(d):
@@ -856,17 +876,58 @@ def prepare_read_only(d):
     write(f"{d}/kept", "kept")
 
 
+def tree_digest(d, out):
+    # Every entry under ROOT (not just d): type, mode, owner, nlink, size, rdev, mtime, xattrs, data hash.
+    # Written to OUT so the test can compare the tree before an unmount and after the next mount.
+    root = os.path.dirname(d)
+    lines = []
+    for top, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            p = os.path.join(top, name)
+            st = os.lstat(p)
+            xs = sorted((n, os.getxattr(p, n, follow_symlinks=False).hex()) for n in os.listxattr(p, follow_symlinks=False))
+            h = ""
+            if stat.S_ISREG(st.st_mode):
+                sha = hashlib.sha256()
+                fd = os.open(p, os.O_RDONLY)
+                pos = 0
+                while pos < st.st_size:  # data segments only (SEEK_DATA/SEEK_HOLE): a 3 GiB sparse file is quick
+                    try:
+                        start = os.lseek(fd, pos, os.SEEK_DATA)
+                    except OSError as e:
+                        if e.errno != errno.ENXIO:
+                            raise
+                        break
+                    end = os.lseek(fd, start, os.SEEK_HOLE)
+                    sha.update(f"@{start}".encode())
+                    for off in range(start, end, 1 << 20):
+                        sha.update(os.pread(fd, min(1 << 20, end - off), off))
+                    pos = end
+                os.close(fd)
+                h = sha.hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                h = os.readlink(p)
+            size = 0 if stat.S_ISDIR(st.st_mode) else st.st_size
+            lines.append(f"{os.path.relpath(p, root)} {st.st_mode:o} {st.st_uid}:{st.st_gid} n={st.st_nlink} s={size} "
+                         f"r={st.st_rdev} m={st.st_mtime_ns} x={xs} h={h}")
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    if len(lines) < 100:
+        raise AssertionError(f"only {len(lines)} entries under {root}")
+
+
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, renameat2, append_trunc, sparse_seek, mmap_write,
                                   large_files, xattrs, acl_inheritance, permission_denials, utimensat, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
-                                  tmpfile, fallocate, hold_open, verify_hold_open, read_only, prepare_read_only]}
+                                  tmpfile, fallocate, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 
 if __name__ == "__main__":
     name, root, *args = sys.argv[1:]
     # Work directory: ROOT/<check> (the verify_/read_only phases reuse the directory of their partner).
     partner = {"verify_hold_open": "hold_open", "read_only": "prepare_read_only"}.get(name, name)
     workdir = os.path.join(root, partner)
-    if name == partner and not (args and args[0] == "verify"):
+    if name == partner and not (args and args[0] == "verify") and not os.path.isdir(workdir):
         os.mkdir(workdir)
     os.umask(0o022)
     CHECKS[name](workdir, *args)
