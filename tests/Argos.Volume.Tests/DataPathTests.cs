@@ -112,6 +112,29 @@ public sealed class DataPathTests
     }
 
     [Fact]
+    public async Task Seek_InAFileEndingNear2Pow62_WalksStoredStripesNotIndices()
+    {
+        using var pool = new TempPool();
+        using var v = pool.Open();
+        var ino = CreateFile(v, "huge");
+        var s = (ulong)v.StripeDataBytes;
+        v.Write(ino, 0, "head"u8, s_root);
+        v.Write(ino, 3 * s, Enumerable.Repeat((byte)1, (int)s + 1).ToArray(), s_root); // stripe 3 and 1 byte of stripe 4
+        v.Write(ino, 1UL << 62, "tail"u8, s_root);
+        v.Sync();
+        var size = (1UL << 62) + 4;
+        var seeks = Task.Run(() => new[]
+        {
+            v.Seek(ino, 0, data: false), v.Seek(ino, s, data: true), v.Seek(ino, 3 * s + 7, data: false),
+            v.Seek(ino, 5 * s, data: true), v.Seek(ino, 1UL << 62, data: false), v.Seek(ino, (1UL << 62) + 2, data: true),
+        });
+        var done = await Task.WhenAny(seeks, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(done == seeks, "SEEK_DATA/SEEK_HOLE did not finish in 30 s: they walk stripe indices");
+        Assert.Equal(new[] { s, 3 * s, 5 * s, (1UL << 62) / s * s, size, (1UL << 62) + 2 }, await seeks);
+        Assert.Equal(Errno.ENXIO, Assert.Throws<VolumeException>(() => v.Seek(ino, size, data: true)).Errno);
+    }
+
+    [Fact]
     public void Truncate_ShrinksAndFreesSpace()
     {
         using var pool = new TempPool();

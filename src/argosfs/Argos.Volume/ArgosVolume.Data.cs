@@ -50,6 +50,32 @@ public sealed partial class ArgosVolume
         return attr;
     }
 
+    /// <summary>
+    /// Data bytes a file occupies before parity, for st_blocks: whole stripes stored or buffered, and inline
+    /// data; holes count nothing (du, and cp's sparse detection, rely on that). At most the size rounded up
+    /// to 4 KiB, as on a filesystem without preallocation.
+    /// </summary>
+    public ulong AllocatedBytes(InodeId ino, ulong size)
+    {
+        var s = (ulong)StripeDataBytes;
+        var stripes = (ulong)_ns.StripeCount(ino);
+        if (_buffers.TryGetValue(ino.Value, out var fb))
+        {
+            lock (fb.Gate)
+            {
+                if (!fb.Dead)
+                {
+                    foreach (var index in fb.Dirty.Keys)
+                    {
+                        if (!_ns.TryGetStripe(ino, new StripeIndex(index), out _)) stripes++;
+                    }
+                }
+            }
+        }
+        var bytes = stripes == 0 ? (ulong)_ns.GetInlineData(ino).Length : stripes * s;
+        return Math.Min(bytes, (size + 4095) / 4096 * 4096);
+    }
+
     public int Read(InodeId ino, ulong offset, Span<byte> destination)
     {
         var attr = GetAttr(ino);
@@ -187,7 +213,10 @@ public sealed partial class ArgosVolume
         var fb = AcquireBuffer(ino, out _);
         try
         {
-            if (!fb.Recorded)
+            // Recorded once per flush, but again when a writer without CAP_FSETID meets setuid/setgid
+            // left by an earlier (root) writer of the same buffered data.
+            if (!fb.Recorded || (!caller.IsRoot && ((attr.Mode & PosixMode.S_ISUID) != 0
+                || ((attr.Mode & PosixMode.S_ISGID) != 0 && ((attr.Mode & PosixMode.S_IXGRP) != 0 || !caller.InGroup(attr.Gid))))))
             {
                 // The write happens now: mtime/ctime, and privileges dropped as file_remove_privs() does.
                 var who = caller;
@@ -421,7 +450,10 @@ public sealed partial class ArgosVolume
         }
     }
 
-    /// <summary>SEEK_DATA / SEEK_HOLE at stripe granularity (a stored stripe is data, a missing one a hole).</summary>
+    /// <summary>
+    /// SEEK_DATA / SEEK_HOLE at stripe granularity (a stored stripe is data, a missing one a hole). Walks the
+    /// stored stripes, never the stripe indices: O(stripes) whatever the file size (a file may end at 2^63).
+    /// </summary>
     public ulong Seek(InodeId ino, ulong offset, bool data)
     {
         Flush(ino);
@@ -431,19 +463,33 @@ public sealed partial class ArgosVolume
             throw new VolumeException(Errno.ENXIO, $"offset {offset} is at or past the end of inode {ino} ({size} bytes)");
         }
         var s = (ulong)StripeDataBytes;
-        var hasInline = _ns.GetInlineData(ino).Length > 0;
-        for (var index = offset / s; index * s < size; index++)
-        {
-            var present = _ns.TryGetStripe(ino, new StripeIndex(index), out _) || (index == 0 && hasInline);
-            if (present == data)
-            {
-                return Math.Max(offset, index * s);
-            }
-        }
+        var index = offset / s;
+        var inline = index == 0 && _ns.GetInlineData(ino).Length > 0; // inline data is stripe 0
+        var stored = new List<KeyValuePair<StripeIndex, StripeRecord>>(64);
         if (data)
         {
-            throw new VolumeException(Errno.ENXIO, $"no data in inode {ino} after offset {offset}");
+            if (inline) return offset;
+            _ns.GetStripes(ino, new StripeIndex(index), 1, stored);
+            if (stored.Count == 0 || stored[0].Key.Value >= (size + s - 1) / s)
+            {
+                throw new VolumeException(Errno.ENXIO, $"no data in inode {ino} after offset {offset}");
+            }
+            return Math.Max(offset, stored[0].Key.Value * s);
         }
-        return size;
+        // SEEK_HOLE: the first index at or after `index` without a stored stripe, or the end of file.
+        var next = inline ? index + 1 : index;
+        while (next * s < size)
+        {
+            stored.Clear();
+            if (_ns.GetStripes(ino, new StripeIndex(next), stored.Capacity, stored) == 0 || stored[0].Key.Value != next) break;
+            var i = 0;
+            while (i < stored.Count && stored[i].Key.Value == next)
+            {
+                next++;
+                i++;
+            }
+            if (i < stored.Count) break; // a gap inside this batch
+        }
+        return Math.Min(size, Math.Max(offset, next * s));
     }
 }

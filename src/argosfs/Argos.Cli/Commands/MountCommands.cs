@@ -150,6 +150,9 @@ public static class MountCommands
             var session = new FuseSession(fs, new FuseSessionOptions
             {
                 PosixAcl = true,
+                // With FUSE_POSIX_ACL the kernel still applies the umask unless told not to; the namespace
+                // applies it only when the directory has no default ACL (posix_acl_create).
+                DontMask = true,
                 HandleKillPriv = true,
                 RootTimeout = rootDaemon ? TimeSpan.FromDays(1) : null,
                 AllowProcLookups = false,

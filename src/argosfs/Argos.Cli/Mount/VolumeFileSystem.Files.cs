@@ -16,11 +16,12 @@ public sealed partial class VolumeFileSystem
     private const int SEEK_DATA = 3;
     private const int SEEK_HOLE = 4;
 
-    private FileHandle NewHandle(InodeId ino, int flags)
+    /// <param name="pinned">The namespace already counts this open (O_TMPFILE inodes are born pinned once).</param>
+    private FileHandle NewHandle(InodeId ino, int flags, bool pinned = false)
     {
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
         _handles[handle] = new OpenFile(ino, flags);
-        Ns.PinOpen(ino);
+        if (!pinned) Ns.PinOpen(ino);
         return new FileHandle(handle);
     }
 
@@ -70,7 +71,9 @@ public sealed partial class VolumeFileSystem
         var umask = request.Umask;
         var errno = Make(out entry, tx => Ns.Tmpfile(tx, p, mode, caller, umask));
         if (errno != Errno.None) return errno;
-        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags));
+        // Pinning again would leave the count at 1 after the last close: the inode would stay an orphan
+        // until the next open of the pool.
+        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags, pinned: true));
         return Errno.None;
     }
 

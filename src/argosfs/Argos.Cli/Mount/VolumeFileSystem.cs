@@ -50,11 +50,12 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
 
     private TimeSpan TimeoutFor(InodeId ino) => ino == InodeId.Root ? s_rootTimeout : settings.CacheTimeout;
 
-    internal static FuseAttr ToFuse(in InodeAttributes a) => new()
+    /// <summary>st_blocks counts the data the volume holds (512-byte units), so holes take none.</summary>
+    private FuseAttr ToFuse(in InodeAttributes a) => new()
     {
         Ino = a.Ino.Value,
         Size = a.Size,
-        Blocks = (a.Size + 511) / 512,
+        Blocks = (volume.AllocatedBytes(a.Ino, a.Size) + 511) / 512,
         Atime = new FuseTimestamp(a.Atime.Seconds, a.Atime.Nanoseconds),
         Mtime = new FuseTimestamp(a.Mtime.Seconds, a.Mtime.Nanoseconds),
         Ctime = new FuseTimestamp(a.Ctime.Seconds, a.Ctime.Nanoseconds),
@@ -187,8 +188,10 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
     {
         try
         {
+            // The reply carries the volume's view (buffered writes count): a LINK of a file still being
+            // written, or of an O_TMPFILE, must not tell the kernel the size it had at its last flush.
             var attr = volume.Mutate(op);
-            entry = Entry(attr);
+            entry = Entry(volume.GetAttr(attr.Ino));
             return Errno.None;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

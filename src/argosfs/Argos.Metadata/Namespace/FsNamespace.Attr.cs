@@ -123,7 +123,7 @@ public sealed partial class FsNamespace
             }
             if (request.KillSuidGid && !isDir)
             {
-                node.Mode = KillSuidSgid(node.Mode);
+                node.Mode = KillSuidSgidOnWrite(node.Mode, node.Gid, caller);
             }
             ApplyTime(request.Atime, now, t => node.Atime = t);
             ApplyTime(request.Mtime, now, t => node.Mtime = t);
@@ -186,7 +186,7 @@ public sealed partial class FsNamespace
             node.Ctime = now;
             if (!caller.IsRoot)
             {
-                node.Mode = KillSuidSgid(node.Mode);
+                node.Mode = KillSuidSgidOnWrite(node.Mode, node.Gid, caller);
             }
             RemoveXattrIfPresent(tx, node.Ino, s_securityCapability);
             SealMutation(tx);
@@ -255,6 +255,20 @@ public sealed partial class FsNamespace
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>
+    /// A write or truncate without CAP_FSETID (file_remove_privs, setattr_should_drop_sgid since Linux 6.2):
+    /// setuid goes; setgid goes when group-executable or when the writer is not in the file's group.
+    /// </summary>
+    private static uint KillSuidSgidOnWrite(uint mode, uint gid, in Credentials caller)
+    {
+        mode = KillSuidSgid(mode);
+        if (!caller.InGroup(gid))
+        {
+            mode &= ~PosixMode.S_ISGID;
+        }
+        return mode;
     }
 
     private static uint KillSuidSgid(uint mode)

@@ -64,6 +64,20 @@ public sealed partial class FsNamespace
         }
     }
 
+    /// <summary>How many stripes a file has stored (O(1)); a hole has none, so st_blocks can leave holes out.</summary>
+    public int StripeCount(InodeId ino)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _stripes.TryGetValue(ino.Value, out SortedList<ulong, StripeRecord>? list) ? list.Count : 0;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Stripes with index ≥ <paramref name="first"/>, in order, at most <paramref name="maxCount"/> (O(log n + count)).</summary>
     public int GetStripes(InodeId ino, StripeIndex first, int maxCount, List<KeyValuePair<StripeIndex, StripeRecord>> output)
     {
