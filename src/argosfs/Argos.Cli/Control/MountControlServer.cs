@@ -98,46 +98,52 @@ internal sealed class MountControlServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// One connection. Nothing may escape this method: an unhandled exception on this thread would
+    /// end the process, and with it a root filesystem.
+    /// </summary>
     private void Serve(Socket client)
     {
         using (client)
         {
+            JsonObject answer;
             try
             {
                 // The request is read before the answer, even a refusal: a client still writing would
                 // otherwise see EPIPE instead of the reason.
                 if (!TryReadRequest(client, out var request, out var problem))
                 {
-                    Send(client, MountControl.Error(problem));
-                    return;
+                    answer = MountControl.Error(problem);
                 }
-                var uid = MountControl.PeerUid(client);
-                if (uid != 0 && uid != _ownUid)
+                else if (MountControl.PeerUid(client) is var uid && uid != 0 && uid != _ownUid)
                 {
-                    Send(client, MountControl.Error($"uid {uid} may not control this mount; run as root"));
-                    return;
+                    answer = MountControl.Error($"uid {uid} may not control this mount; run as root");
                 }
-                Send(client, Handle(client, request));
-            }
-            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-            {
-                // the client went away; nothing to answer
+                else
+                {
+                    answer = Handle(client, request);
+                }
             }
             catch (Exception e) when (e is VolumeException or Argos.Metadata.Namespace.NamespaceException)
             {
-                Send(client, MountControl.Error(e.Message));
+                answer = MountControl.Error(e.Message); // a refused request (VolumeException is an IOException: first)
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                return; // the client went away; nothing to answer
             }
             catch (Exception e)
             {
                 _log($"argosfs: control channel: request failed: {e}");
-                try
-                {
-                    Send(client, MountControl.Error($"the mount daemon failed: {e.Message}"));
-                }
-                catch (Exception sendFailure) when (sendFailure is SocketException or ObjectDisposedException)
-                {
-                    // best effort: the failure is logged above
-                }
+                answer = MountControl.Error($"the mount daemon failed: {e.Message}; see its log");
+            }
+            try
+            {
+                Send(client, answer);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                // the client went away before the answer
             }
         }
     }
