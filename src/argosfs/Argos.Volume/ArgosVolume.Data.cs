@@ -67,16 +67,16 @@ public sealed partial class ArgosVolume
             {
                 if (!fb.Dead)
                 {
-                    ReadRange(ino, offset, destination, fb);
+                    ReadRange(ino, offset, destination, fb, attr.Size);
                     return length;
                 }
             }
         }
-        ReadRange(ino, offset, destination, null);
+        ReadRange(ino, offset, destination, null, attr.Size);
         return length;
     }
 
-    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb)
+    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb, ulong fileSize)
     {
         var s = (ulong)StripeDataBytes;
         ReadOnlyMemory<byte> inline = default;
@@ -96,6 +96,7 @@ public sealed partial class ArgosVolume
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
                 CopyPadded(LoadStripe(ino, index, stripe), within, target);
+                if (fb is null) Readahead(ino, index, fileSize);
             }
             else if (index == 0)
             {

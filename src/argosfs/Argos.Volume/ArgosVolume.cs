@@ -169,6 +169,7 @@ public sealed partial class ArgosVolume : IDisposable
                         AddFreeOps(all, stripe);
                     }
                     _stripeCache.Forget(freed.Ino);
+                    _lastReadStripe.TryRemove(freed.Ino.Value, out _);
                     ForgetBuffer(freed.Ino);
                 }
                 if (extraOps is not null) all.AddRange(extraOps);
@@ -269,6 +270,7 @@ public sealed partial class ArgosVolume : IDisposable
         if (_disposed) return;
         _stop.Set();
         _committer?.Join();
+        _readaheadQueue.CompleteAdding();
         if (!ReadOnly)
         {
             Sync();
