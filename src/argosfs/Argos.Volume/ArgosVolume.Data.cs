@@ -366,13 +366,18 @@ public sealed partial class ArgosVolume
         }
     }
 
-    private void FlushAgedFiles(TimeSpan age)
+    /// <summary>Writes out files whose oldest buffered write is <paramref name="age"/> old; true when there were any.</summary>
+    private bool FlushAgedFiles(TimeSpan age)
     {
         var now = DateTime.UtcNow;
+        var any = false;
         foreach (var (key, fb) in _buffers.ToArray())
         {
-            if (now - fb.FirstDirty >= age) Flush(new InodeId(key));
+            if (now - fb.FirstDirty < age) continue;
+            Flush(new InodeId(key));
+            any = true;
         }
+        return any;
     }
 
     private void ForgetBuffer(InodeId ino)
