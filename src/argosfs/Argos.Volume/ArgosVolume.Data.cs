@@ -294,6 +294,20 @@ public sealed partial class ArgosVolume
             }
             throw;
         }
+        // The committed size never covers a stripe still buffered: streaming flushes store only the
+        // completed stripes, and a crash before the rest is flushed must not leave a file of the new
+        // size with zeros where the buffered tail was written. The buffered size stays visible to
+        // readers (GetAttr) and is committed with the last dirty stripe.
+        var committedSize = fb.Size;
+        var firstBuffered = ulong.MaxValue;
+        foreach (var index in fb.Dirty.Keys)
+        {
+            if (index < firstBuffered && !stored.Any(x => x.Index == index) && !(index == 0 && inlineData is not null)) firstBuffered = index;
+        }
+        if (firstBuffered != ulong.MaxValue && firstBuffered * s < committedSize)
+        {
+            committedSize = Math.Max(_ns.GetAttr(ino).Size, firstBuffered * s);
+        }
         var extra = new List<RecordOp>();
         Mutate(tx =>
         {
@@ -318,7 +332,7 @@ public sealed partial class ArgosVolume
             }
             if (fb.SizeChanged || stored.Count > 0 || inlineData is not null)
             {
-                _ns.SetAttr(tx, ino, new SetAttrRequest { Size = fb.Size, Mtime = TimeChange.At(fb.LastWrite) }, Credentials.Root);
+                _ns.SetAttr(tx, ino, new SetAttrRequest { Size = committedSize, Mtime = TimeChange.At(fb.LastWrite) }, Credentials.Root);
             }
         }, extraOps: extra);
         foreach (var (index, record) in stored)
