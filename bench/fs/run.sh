@@ -182,6 +182,7 @@ w_read="read ${files} x 4 KiB files"
 w_unlink="unlink ${files} files"
 
 started=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq 1 "$runs"); do
     order=${orders[$(( (run - 1) % 3 ))]}
     say "run $run of $runs (order: $order): setting up"
@@ -243,6 +244,7 @@ cat > "$meta" << EOF
   "binary": "$binary",
   "kernel": "$(uname -r)",
   "cpus": $(nproc),
+  "load_average_at_start": "$load_at_start",
   "load_average_at_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "runs": $runs,
   "elapsed_s": $elapsed,

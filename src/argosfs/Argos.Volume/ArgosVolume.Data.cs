@@ -93,16 +93,16 @@ public sealed partial class ArgosVolume
             {
                 if (!fb.Dead)
                 {
-                    ReadRange(ino, offset, destination, fb);
+                    ReadRange(ino, offset, destination, fb, attr.Size);
                     return length;
                 }
             }
         }
-        ReadRange(ino, offset, destination, null);
+        ReadRange(ino, offset, destination, null, attr.Size);
         return length;
     }
 
-    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb)
+    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb, ulong fileSize)
     {
         var s = (ulong)StripeDataBytes;
         ReadOnlyMemory<byte> inline = default;
@@ -122,6 +122,7 @@ public sealed partial class ArgosVolume
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
                 CopyPadded(LoadStripe(ino, index, stripe), within, target);
+                if (fb is null) Readahead(ino, index, fileSize);
             }
             else if (index == 0)
             {
@@ -322,6 +323,20 @@ public sealed partial class ArgosVolume
             }
             throw;
         }
+        // The committed size never covers a stripe still buffered: streaming flushes store only the
+        // completed stripes, and a crash before the rest is flushed must not leave a file of the new
+        // size with zeros where the buffered tail was written. The buffered size stays visible to
+        // readers (GetAttr) and is committed with the last dirty stripe.
+        var committedSize = fb.Size;
+        var firstBuffered = ulong.MaxValue;
+        foreach (var index in fb.Dirty.Keys)
+        {
+            if (index < firstBuffered && !stored.Any(x => x.Index == index) && !(index == 0 && inlineData is not null)) firstBuffered = index;
+        }
+        if (firstBuffered != ulong.MaxValue && firstBuffered * s < committedSize)
+        {
+            committedSize = Math.Max(_ns.GetAttr(ino).Size, firstBuffered * s);
+        }
         var extra = new List<RecordOp>();
         Mutate(tx =>
         {
@@ -346,7 +361,7 @@ public sealed partial class ArgosVolume
             }
             if (fb.SizeChanged || stored.Count > 0 || inlineData is not null)
             {
-                _ns.SetAttr(tx, ino, new SetAttrRequest { Size = fb.Size, Mtime = TimeChange.At(fb.LastWrite) }, Credentials.Root);
+                _ns.SetAttr(tx, ino, new SetAttrRequest { Size = committedSize, Mtime = TimeChange.At(fb.LastWrite) }, Credentials.Root);
             }
         }, extraOps: extra);
         foreach (var (index, record) in stored)
@@ -394,13 +409,18 @@ public sealed partial class ArgosVolume
         }
     }
 
-    private void FlushAgedFiles(TimeSpan age)
+    /// <summary>Writes out files whose oldest buffered write is <paramref name="age"/> old; true when there were any.</summary>
+    private bool FlushAgedFiles(TimeSpan age)
     {
         var now = DateTime.UtcNow;
+        var any = false;
         foreach (var (key, fb) in _buffers.ToArray())
         {
-            if (now - fb.FirstDirty >= age) Flush(new InodeId(key));
+            if (now - fb.FirstDirty < age) continue;
+            Flush(new InodeId(key));
+            any = true;
         }
+        return any;
     }
 
     private void ForgetBuffer(InodeId ino)

@@ -18,7 +18,13 @@ namespace Argos.Volume;
 /// <summary>Stripe I/O: encode and place a stripe's shards on members, and read them back.</summary>
 public sealed partial class ArgosVolume
 {
+    private const int ReadaheadStripes = 4;
+
     private readonly StripeCache _stripeCache;
+    private readonly ConcurrentDictionary<(ulong Ino, ulong Index, ulong Version), Lazy<byte[]>> _decoding = new();
+    private readonly ConcurrentDictionary<ulong, ulong> _lastReadStripe = new();
+    private readonly BlockingCollection<(InodeId Ino, ulong Index, StripeRecord Record)> _readaheadQueue = new(boundedCapacity: 32);
+    private int _readaheadStarted;
     private readonly ConcurrentDictionary<int, long> _shardErrors = new();
 
     /// <summary>Checksum failures and unreadable shards seen per member since open (health input).</summary>
@@ -120,7 +126,11 @@ public sealed partial class ArgosVolume
         }
     }
 
-    /// <summary>The decoded bytes of a stored stripe (RawLength bytes), through the stripe cache.</summary>
+    /// <summary>
+    /// The decoded bytes of a stored stripe (RawLength bytes), through the stripe cache. One decode per
+    /// stripe version at a time: the kernel sends a stripe's 128 KiB readahead READs in parallel, and a
+    /// prefetch may be decoding it already; the others wait for that decode instead of repeating it.
+    /// </summary>
     internal byte[] LoadStripe(InodeId ino, ulong index, in StripeRecord record)
     {
         var version = StripeVersion(record);
@@ -128,9 +138,74 @@ public sealed partial class ArgosVolume
         {
             return cached;
         }
-        var raw = DecodeStripe(ino, index, record, out _);
-        _stripeCache.Put(ino, index, version, raw);
-        return raw;
+        var key = (ino.Value, index, version);
+        var stripe = record;
+        var decode = _decoding.GetOrAdd(key, k => new Lazy<byte[]>(() =>
+        {
+            var raw = DecodeStripe(ino, index, stripe, out _);
+            _stripeCache.Put(ino, index, version, raw);
+            return raw;
+        }, LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return decode.Value;
+        }
+        finally
+        {
+            _decoding.TryRemove(new KeyValuePair<(ulong, ulong, ulong), Lazy<byte[]>>(key, decode));
+        }
+    }
+
+    /// <summary>
+    /// Sequential readahead: a read of stripe i right after stripe i or i-1 of the same file queues the
+    /// next <see cref="ReadaheadStripes"/> stored stripes for two readahead threads, so their shard reads
+    /// and decompression overlap with the kernel consuming stripe i (the kernel's own readahead stops at
+    /// 128 KiB, a quarter of a 2+1 stripe). Random readers never trigger it. Dedicated threads, not the
+    /// thread pool: a decode blocks on its shard reads, and pool work items blocking on each other
+    /// starve the pool. A queued stripe holds no decode slot: a demand read that gets there first
+    /// decodes it itself, and the readahead thread then finds it cached.
+    /// </summary>
+    private void Readahead(InodeId ino, ulong index, ulong fileSize)
+    {
+        var previous = _lastReadStripe.GetValueOrDefault(ino.Value, ulong.MaxValue);
+        _lastReadStripe[ino.Value] = index;
+        if (previous != index && previous + 1 != index) return;
+        var s = (ulong)StripeDataBytes;
+        for (var next = index + 1; next <= index + ReadaheadStripes && next * s < fileSize; next++)
+        {
+            if (!_ns.TryGetStripe(ino, new StripeIndex(next), out var record)) continue;
+            var version = StripeVersion(record);
+            if (_decoding.ContainsKey((ino.Value, next, version)) || _stripeCache.Contains(ino, next, version)) continue;
+            StartReadaheadThreads();
+            _readaheadQueue.TryAdd((ino, next, record)); // full: the readers are far ahead of the disk; drop it
+        }
+    }
+
+    private void StartReadaheadThreads()
+    {
+        if (Volatile.Read(ref _readaheadStarted) != 0 || Interlocked.Exchange(ref _readaheadStarted, 1) != 0) return;
+        for (var i = 0; i < 2; i++)
+        {
+            new Thread(ReadaheadLoop) { IsBackground = true, Name = "argos-readahead" }.Start();
+        }
+    }
+
+    private void ReadaheadLoop()
+    {
+        foreach (var (ino, index, record) in _readaheadQueue.GetConsumingEnumerable())
+        {
+            if (_disposed) return;
+            if (_stripeCache.Contains(ino, index, StripeVersion(record))) continue;
+            try
+            {
+                LoadStripe(ino, index, record);
+            }
+            catch (Exception e) when (e is VolumeException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // A prefetch is a guess: the demand read of this stripe, if it comes, decodes it again
+                // and reports the failure to the reader with the stripe named.
+            }
+        }
     }
 
     private static ulong StripeVersion(in StripeRecord record) =>

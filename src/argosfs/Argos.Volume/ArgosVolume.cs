@@ -169,6 +169,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
                         AddFreeOps(all, stripe);
                     }
                     _stripeCache.Forget(freed.Ino);
+                    _lastReadStripe.TryRemove(freed.Ino.Value, out _);
                     ForgetBuffer(freed.Ino);
                 }
                 if (extraOps is not null) all.AddRange(extraOps);
@@ -218,10 +219,12 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
         {
             try
             {
-                FlushAgedFiles(_options.CommitInterval);
+                // Buffered data flushed here is already CommitInterval old: its transaction commits in
+                // this tick, not one interval later (that made unsynced data durable only after ~2x).
+                var agedData = FlushAgedFiles(_options.CommitInterval);
                 lock (_commitGate)
                 {
-                    if (_pendingTransactions > 0 && DateTime.UtcNow - _oldestPending >= _options.CommitInterval)
+                    if (_pendingTransactions > 0 && (agedData || DateTime.UtcNow - _oldestPending >= _options.CommitInterval))
                     {
                         FlushLogLocked();
                     }
@@ -269,6 +272,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
         if (_disposed) return;
         _stop.Set();
         _committer?.Join();
+        _readaheadQueue.CompleteAdding();
         if (!ReadOnly)
         {
             Sync();

@@ -32,6 +32,14 @@ internal sealed class StripeCache(long capacityBytes)
         return false;
     }
 
+    public bool Contains(InodeId ino, ulong index, ulong version)
+    {
+        lock (_gate)
+        {
+            return _map.TryGetValue((ino.Value, index), out var node) && node.Value.Version == version;
+        }
+    }
+
     public void Put(InodeId ino, ulong index, ulong version, byte[] data)
     {
         if (data.Length > capacityBytes / 4) return;
