@@ -79,6 +79,7 @@ public static class Program
                 BuildExt4 = r.GetValue(ext4),
                 Argosfs = new ArgosfsTool(ArgosfsPath(r)),
                 Overlay = r.GetValue(overlay),
+                SystemdUnits = rec.InstallArgosfs ? new GlueGenerator(Store(r), Model(r)).SystemdUnits() : null,
             };
             builder.Build();
             Console.WriteLine($"image {rec.Name}: {Path.GetFullPath(r.GetValue(outDir)!)}");

@@ -20,6 +20,8 @@ public sealed class ImageBuilder(Recipe recipe, string outDir)
     public ArgosfsTool? Argosfs { get; init; }
     /// <summary>A directory copied over the tree after the recipe (test hooks, extra files).</summary>
     public string? Overlay { get; init; }
+    /// <summary>The rendered systemd units installed when the recipe says installArgosfs.</summary>
+    public IReadOnlyList<Templates.GeneratedFile>? SystemdUnits { get; init; }
 
     public string TreeDir => Path.Combine(outDir, "tree");
 
@@ -37,6 +39,10 @@ public sealed class ImageBuilder(Recipe recipe, string outDir)
                 break;
         }
         ApplyRecipeFiles();
+        if (recipe.InstallArgosfs)
+        {
+            InstallArgosfs();
+        }
         if (Overlay is not null)
         {
             if (!Directory.Exists(Overlay))
@@ -192,6 +198,50 @@ public sealed class ImageBuilder(Recipe recipe, string outDir)
                 File.Delete(target);
             }
             File.CreateSymbolicLink(target, s.PointsTo);
+        }
+    }
+
+    /// <summary>
+    /// The static argosfs at /usr/sbin/argosfs and the booted system's units under
+    /// /etc/systemd/system (argosfs-root-check and argosfs-autopilot wanted by multi-user.target,
+    /// argosfs-scrub.timer by timers.target; the root-check helper in /usr/lib/argosfs). The initrd
+    /// unit (argosfs-initrd-keep) belongs in the initramfs, not here.
+    /// </summary>
+    private void InstallArgosfs()
+    {
+        var argosfs = Argosfs ?? throw new InvalidOperationException("Argosfs tool not set");
+        var units = SystemdUnits ?? throw new InvalidOperationException("SystemdUnits not set");
+        Log($"installing {argosfs.Path} as /usr/sbin/argosfs and the argosfs systemd units");
+        var bin = Path.Combine(TreeDir, "usr/sbin/argosfs");
+        Directory.CreateDirectory(Path.GetDirectoryName(bin)!);
+        File.Copy(argosfs.Path, bin, overwrite: true);
+        File.SetUnixFileMode(bin, ParseMode("0755"));
+        var wants = new Dictionary<string, string>
+        {
+            ["argosfs-root-check.service"] = "multi-user.target.wants",
+            ["argosfs-autopilot.service"] = "multi-user.target.wants",
+            ["argosfs-scrub.timer"] = "timers.target.wants",
+        };
+        foreach (var unit in units)
+        {
+            var name = Path.GetFileName(unit.RelativePath);
+            if (name == "argosfs-initrd-keep.service")
+            {
+                continue;
+            }
+            var target = name.EndsWith(".service", StringComparison.Ordinal) || name.EndsWith(".timer", StringComparison.Ordinal)
+                ? Path.Combine(TreeDir, "etc/systemd/system", name)
+                : Path.Combine(TreeDir, "usr/lib/argosfs", name);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllText(target, unit.Text);
+            File.SetUnixFileMode(target, unit.Mode);
+            if (wants.TryGetValue(name, out var wantsDir))
+            {
+                var link = Path.Combine(TreeDir, "etc/systemd/system", wantsDir, name);
+                Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+                File.Delete(link);
+                File.CreateSymbolicLink(link, "/etc/systemd/system/" + name);
+            }
         }
     }
 

@@ -20,6 +20,9 @@ public sealed record Recipe
     public IReadOnlyList<RecipeSymlink> Symlinks { get; init; } = [];
     /// <summary>Shell commands run in the tree with chroot (debootstrap recipes).</summary>
     public IReadOnlyList<string> Commands { get; init; } = [];
+    /// <summary>Install /usr/sbin/argosfs and the booted system's units (root check, scrub timer,
+    /// autopilot), enabled: what a distribution package of Argos would put in the root.</summary>
+    public bool InstallArgosfs { get; init; }
     public RecipePool Pool { get; init; } = new();
 
     /// <summary>The directory the recipe was read from: file sources are relative to it.</summary>

@@ -1,6 +1,8 @@
 # boot-systemd: the debian-minbase root (systemd as PID 1) inside a dracut initramfs with systemd
 # (sysroot.mount -> mount.fuse.argosfs). Check: multi-user.target is reached (the argos-boot-check
-# unit prints ARGOS-ROOT-OK ... multi-user.target=active init=systemd), `systemctl poweroff`
+# unit prints ARGOS-ROOT-OK ... multi-user.target=active init=systemd), the argosfs units of the
+# booted system work (root check active, a scrub through the root daemon succeeds, the autopilot
+# runs, the scrub timer is enabled: ARGOS-UNITS ...), `systemctl poweroff`
 # completes (the kernel powers down), and argosfs scan afterwards shows the pool clean.
 # The first run debootstraps the image (about 100 MB from the Debian mirror); later runs reuse it.
 scenario_main() {
@@ -23,6 +25,7 @@ scenario_main() {
     argos_boot boot-systemd "$initrd" "$members" "root=argosfs:UUID=$uuid rootfstype=fuse.argosfs argos.check=1 argos.poweroff=1" \
         "ARGOS-ROOT-OK fstype=fuse.argosfs pool=argos-debian k+m=2+1 mode=rw
 multi-user.target=active init=systemd
+ARGOS-UNITS root-check=active scrub=ok autopilot=active timer=enabled
 reboot: Power down" 900 || return 1
     argos_expect_clean "$members"
 }

@@ -10,7 +10,7 @@
 //                 | {"op": "snapshot-list"} | {"op": "snapshot-create", "name": S} | {"op": "snapshot-delete", "name": S}
 //               ← zero or more {"progress": {"done": N, "total": N}}
 //               ← {"ok": true, "result": {...}} or {"ok": false, "error": "..."}
-//             One fsck or scrub runs at a time; a second one is refused as busy.
+//             One fsck or scrub runs at a time; a second one waits for it.
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 

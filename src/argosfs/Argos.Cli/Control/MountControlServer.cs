@@ -172,12 +172,15 @@ internal sealed class MountControlServer : IDisposable
                 };
                 return MountControl.Result(status);
             case "fsck" or "scrub":
-                if (!_maintenance.Wait(0))
-                {
-                    return MountControl.Error("another fsck or scrub is running in this mount daemon; try again when it ends");
-                }
+                // Queued behind a running one (a timer's scrub and the autopilot's may meet); the
+                // client waits, connected.
+                _maintenance.Wait();
                 try
                 {
+                    if (_disposed)
+                    {
+                        return MountControl.Error("the mount daemon is stopping (unmount or shutdown); run it again on the next mount");
+                    }
                     var options = op == "scrub"
                         ? new FsckOptions { Full = true, Repair = !_volume.ReadOnly, MaxBytesPerSecond = Long(request, "max_bytes_per_sec") }
                         : new FsckOptions { Full = Bool(request, "full"), Repair = Bool(request, "repair") };
