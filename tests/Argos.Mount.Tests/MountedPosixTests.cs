@@ -40,6 +40,7 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void PosixAcl_DefaultAclIsInheritedAndEnforcedByTheKernel() => Check("acl_inheritance");
     [Fact] public void NonRootUser_IsDeniedWhatLinuxDenies() => Check("permission_denials");
     [Fact] public void Utimensat_NanosecondsUtimeNowAndUtimeOmit() => Check("utimensat");
+    [Fact] public void Relatime_AReadMovesAnOldAtimeOnce_AListingMovesTheDirectorys() => Check("relatime");
     [Fact] public void StatFs_ReportsRealBlockAndInodeCounts() => Check("statfs");
     [Fact] public void ConcurrentWriters_DistinctRangesOfOneFile() => Check("concurrent_writers");
     [Fact] public void TenThousandFiles_ReaddirIsComplete() => Check("many_files", "10000");

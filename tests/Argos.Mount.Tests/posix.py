@@ -525,6 +525,37 @@ def utimensat(d):
         raise AssertionError("write did not update mtime")
 
 
+def relatime(d):
+    # relatime, as a root filesystem mounted with defaults behaves: a read moves an atime that is not
+    # newer than mtime/ctime (or is a day old), and a second read right after does not move it again.
+    # O_DIRECT makes each read reach the daemon (cached pages are read without it).
+    f = f"{d}/f"
+    write(f, "relatime " * 1000)
+    st = os.stat(f)
+    os.utime(f, ns=(st.st_mtime_ns - 10_000_000_000, st.st_mtime_ns))  # atime 10 s before mtime
+    old = os.stat(f).st_atime_ns
+    def direct_read():
+        fd = os.open(f, os.O_RDONLY | os.O_DIRECT)
+        try:
+            buf = mmap.mmap(-1, 4096)
+            os.readv(fd, [buf])
+        finally:
+            os.close(fd)
+    before = time.time_ns()
+    direct_read()
+    first = os.stat(f).st_atime_ns
+    if not first >= before - 1_000_000_000:
+        raise AssertionError(f"a read did not move an atime older than mtime: was {old}, now {first} (read at {before})")
+    time.sleep(0.05)
+    direct_read()
+    eq(os.stat(f).st_atime_ns, first, "atime after a second read (relatime: atime newer than mtime stays)")
+    # a listing moves a directory's old atime the same way
+    os.utime(d, ns=(1, os.stat(d).st_mtime_ns))
+    os.listdir(d)
+    if os.stat(d).st_atime_ns < before - 1_000_000_000:
+        raise AssertionError("listing a directory did not move its old atime")
+
+
 def statfs(d):
     s0 = os.statvfs(d)
     if not (s0.f_blocks > 0 and 0 < s0.f_bfree <= s0.f_blocks and s0.f_bavail <= s0.f_bfree):
@@ -918,7 +949,7 @@ def tree_digest(d, out):
 
 
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, renameat2, append_trunc, sparse_seek, mmap_write,
-                                  large_files, xattrs, acl_inheritance, permission_denials, utimensat, statfs,
+                                  large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
                                   tmpfile, fallocate, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 

@@ -76,6 +76,25 @@ public sealed partial class ArgosVolume
         return Math.Min(bytes, (size + 4095) / 4096 * 4096);
     }
 
+    /// <summary>
+    /// Relatime after a read of <paramref name="ino"/> (file data or a directory listing): sets atime
+    /// to now when it is not newer than mtime or ctime, or is a day old; otherwise, and on a
+    /// read-only volume, does nothing. The change rides the next group commit (never an fsync).
+    /// </summary>
+    public void NoteAccess(InodeId ino)
+    {
+        if (ReadOnly)
+        {
+            return;
+        }
+        var now = Timespec.Now();
+        if (!FsNamespace.ShouldUpdateAtime(_ns.GetAttr(ino), now))
+        {
+            return; // the common case: one read-locked lookup
+        }
+        Mutate(tx => _ns.TouchAtime(tx, ino, now));
+    }
+
     public int Read(InodeId ino, ulong offset, Span<byte> destination)
     {
         var attr = GetAttr(ino);

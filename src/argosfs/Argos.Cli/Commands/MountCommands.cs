@@ -19,7 +19,7 @@ public static class MountCommands
         };
         var options = new Option<string[]>("-o", "--options")
         {
-            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, fsname=NAME, cache_timeout=SECONDS",
+            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, fsname=NAME, cache_timeout=SECONDS",
             CustomParser = r => PoolSelector.SplitList(r.Tokens.Select(t => t.Value)),
         };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay attached: serve until unmounted or SIGTERM" };
@@ -66,7 +66,7 @@ public static class MountCommands
         return cmd;
     }
 
-    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout);
+    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true);
 
     internal static Parsed ParseMode(string mode, IReadOnlyList<string> options)
     {
@@ -81,6 +81,7 @@ public static class MountCommands
         };
         var mount = new FuseMountOptions();
         var cacheTimeout = TimeSpan.FromSeconds(60);
+        var atime = true;
         foreach (var o in options)
         {
             var (key, value) = o.Split('=', 2) is [var k, var v] ? (k, v) : (o, "");
@@ -100,11 +101,13 @@ public static class MountCommands
                 case "cache_timeout" when double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var secs) && secs >= 0:
                     cacheTimeout = TimeSpan.FromSeconds(secs);
                     break;
-                case "relatime" or "noatime" or "atime" or "async" or "auto" or "defaults": break;
+                case "relatime" or "atime" or "strictatime": atime = true; break; // relatime is what every read gets
+                case "noatime": atime = false; break;
+                case "nodiratime" or "async" or "auto" or "defaults": break; // (directories keep relatime)
                 default: throw new UsageException($"mount option '{o}' is not known; see 'argosfs mount --help'");
             }
         }
-        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout);
+        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime);
     }
 
     private static int Detach(List<string> tokens, bool rootDaemon)
@@ -146,7 +149,7 @@ public static class MountCommands
                     + "mount it with --mode degraded-ro (or degraded-rw to accept writes without full redundancy)");
             }
             var mountOptions = settings.Mount with { FsName = settings.Mount.FsName == "argosfs" ? info.PoolName : settings.Mount.FsName };
-            var fs = new VolumeFileSystem(volume, new MountSettings { CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly });
+            var fs = new VolumeFileSystem(volume, new MountSettings { CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly, Atime = settings.Atime });
             var session = new FuseSession(fs, new FuseSessionOptions
             {
                 PosixAcl = true,

@@ -83,6 +83,10 @@ public sealed partial class VolumeFileSystem
         try
         {
             bytesRead = volume.Read(Ino(node), offset, destination);
+            if (settings.Atime)
+            {
+                volume.NoteAccess(Ino(node));
+            }
             return Errno.None;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -246,6 +250,10 @@ public sealed partial class VolumeFileSystem
     {
         try
         {
+            if (offset == 0 && settings.Atime)
+            {
+                volume.NoteAccess(Ino(node)); // relatime: a listing from the start reads the directory
+            }
             var entries = new List<DirEntry>(64);
             var cookie = offset;
             while (true)
@@ -269,6 +277,10 @@ public sealed partial class VolumeFileSystem
     {
         try
         {
+            if (offset == 0 && settings.Atime)
+            {
+                volume.NoteAccess(Ino(node)); // relatime: a listing from the start reads the directory
+            }
             var entries = new List<DirEntryPlus>(64);
             var cookie = offset;
             while (true)

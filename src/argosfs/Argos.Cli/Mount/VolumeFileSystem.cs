@@ -278,4 +278,8 @@ public sealed record MountSettings
     public TimeSpan CacheTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan NegativeTimeout { get; init; } = TimeSpan.Zero;
     public bool ReadOnly { get; init; }
+    /// <summary>relatime (the default) when true; noatime when false. Only reads that reach the daemon
+    /// count: pages the kernel already caches are read without asking it (the kernel drops its cached
+    /// atime after each read, so stat sees the update).</summary>
+    public bool Atime { get; init; } = true;
 }
