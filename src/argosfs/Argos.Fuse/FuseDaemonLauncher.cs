@@ -80,19 +80,23 @@ public static class FuseDaemonLauncher
         }
 
         var relayLock = new object();
-        void Relay(object sender, DataReceivedEventArgs e)
+        using var outputDone = new ManualResetEventSlim();
+        using var errorDone = new ManualResetEventSlim();
+        void Relay(DataReceivedEventArgs e, ManualResetEventSlim done)
         {
-            if (e.Data is not null)
+            if (e.Data is null)
             {
-                lock (relayLock)
-                {
-                    relay.WriteLine(e.Data);
-                }
+                done.Set(); // end of that stream
+                return;
+            }
+            lock (relayLock)
+            {
+                relay.WriteLine(e.Data);
             }
         }
 
-        process.OutputDataReceived += Relay;
-        process.ErrorDataReceived += Relay;
+        process.OutputDataReceived += (_, e) => Relay(e, outputDone);
+        process.ErrorDataReceived += (_, e) => Relay(e, errorDone);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.StandardInput.Close();
@@ -108,6 +112,11 @@ public static class FuseDaemonLauncher
 
         if (message.Length > 0 && message[0] == (byte)'R')
         {
+            // What the child wrote before 'R' must reach the relay: a ready daemon points its stdout
+            // and stderr at /dev/null right after 'R', so both streams end at once; 2 s at most.
+            var deadline = Stopwatch.StartNew();
+            outputDone.Wait(TimeSpan.FromSeconds(2));
+            errorDone.Wait(TimeSpan.FromSeconds(2) - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
             process.CancelOutputRead();
             process.CancelErrorRead();
             process.Dispose();
