@@ -47,7 +47,16 @@ for proj in tests/*/*.Tests.csproj; do
     echo "test: $name: $p passed, $f failed, $s skipped"
     if [ "$f" -gt 0 ]; then
         failures+=("$name")
-        grep -B2 -A12 -E '^\s+Failed ' "$results/$name.log" | head -80
+        # each failed test with its message and the first stack lines, from the trx
+        python3 - "$trx" <<'PY' | head -80
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") == "Failed":
+        msg = r.findtext(".//t:Message", default="", namespaces=ns).strip()
+        stack = r.findtext(".//t:StackTrace", default="", namespaces=ns).strip().splitlines()[:3]
+        print(f"  FAILED {r.get('testName')}\n    " + "\n    ".join(msg.splitlines()[:8] + stack))
+PY
     fi
     if [ "$s" -gt 0 ]; then
         grep -E '^\s+Skipped ' "$results/$name.log" | head -20

@@ -70,20 +70,12 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
-            JsonObject created;
-            using (var daemon = MountControlClient.TryConnect(r, sel))
+            var created = MountControlClient.CallOrLocal(r, sel, new JsonObject { ["op"] = "snapshot-create", ["name"] = n }, () =>
             {
-                if (daemon is not null)
-                {
-                    created = daemon.Call(new JsonObject { ["op"] = "snapshot-create", ["name"] = n }).AsObject();
-                }
-                else
-                {
-                    RequireName(r, sel, n, exists: false);
-                    using var volume = VolumeFactory.Open(r, sel, readOnly: false);
-                    created = ToJson(volume.CreateSnapshot(n));
-                }
-            }
+                RequireName(r, sel, n, exists: false);
+                using var volume = VolumeFactory.Open(r, sel, readOnly: false);
+                return ToJson(volume.CreateSnapshot(n));
+            });
             if (r.GetValue(Program.JsonOption))
             {
                 Output.Json(created);
@@ -104,19 +96,11 @@ public static class SnapshotCommands
         sel.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            JsonArray all;
-            using (var daemon = MountControlClient.TryConnect(r, sel))
+            var all = MountControlClient.CallOrLocal(r, sel, new JsonObject { ["op"] = "snapshot-list" }, () =>
             {
-                if (daemon is not null)
-                {
-                    all = daemon.Call(new JsonObject { ["op"] = "snapshot-list" }).AsArray();
-                }
-                else
-                {
-                    using var volume = VolumeFactory.Open(r, sel, readOnly: true);
-                    all = new JsonArray(volume.ListSnapshots().Select(s => (JsonNode)ToJson(s)).ToArray());
-                }
-            }
+                using var volume = VolumeFactory.Open(r, sel, readOnly: true);
+                return new JsonArray(volume.ListSnapshots().Select(s => (JsonNode)ToJson(s)).ToArray());
+            }).AsArray();
             if (r.GetValue(Program.JsonOption))
             {
                 Output.Json(all);
@@ -143,20 +127,12 @@ public static class SnapshotCommands
         {
             var n = r.GetValue(name)!;
             RequireValidName(n);
-            long freed;
-            using (var daemon = MountControlClient.TryConnect(r, sel))
+            var freed = MountControlClient.CallOrLocal(r, sel, new JsonObject { ["op"] = "snapshot-delete", ["name"] = n }, () =>
             {
-                if (daemon is not null)
-                {
-                    freed = daemon.Call(new JsonObject { ["op"] = "snapshot-delete", ["name"] = n })["freed_bytes"]!.GetValue<long>();
-                }
-                else
-                {
-                    RequireName(r, sel, n, exists: true);
-                    using var volume = VolumeFactory.Open(r, sel, readOnly: false);
-                    freed = volume.DeleteSnapshot(n);
-                }
-            }
+                RequireName(r, sel, n, exists: true);
+                using var volume = VolumeFactory.Open(r, sel, readOnly: false);
+                return new JsonObject { ["name"] = n, ["freed_bytes"] = volume.DeleteSnapshot(n) };
+            })["freed_bytes"]!.GetValue<long>();
             if (r.GetValue(Program.JsonOption))
             {
                 Output.Json(new JsonObject { ["name"] = n, ["freed_bytes"] = freed });

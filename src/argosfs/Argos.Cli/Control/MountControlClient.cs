@@ -49,6 +49,16 @@ internal sealed class MountControlClient : IDisposable
     }
 
     /// <summary>
+    /// The answer of the mount daemon serving the selected pool to <paramref name="request"/> when one
+    /// serves it, else <paramref name="local"/>() (which opens the members itself).
+    /// </summary>
+    public static JsonNode CallOrLocal(ParseResult r, PoolSelector selector, JsonObject request, Func<JsonNode> local, Action<long, long>? progress = null)
+    {
+        using var daemon = TryConnect(r, selector);
+        return daemon is not null ? daemon.Call(request, progress) : local();
+    }
+
+    /// <summary>
     /// Sends one request and returns its result; progress lines go to <paramref name="progress"/>.
     /// The daemon answers one request per connection: the first call uses the connection made by
     /// <see cref="TryConnect"/>, later ones connect again.
