@@ -158,7 +158,8 @@ public static class MountCommands
                 DontMask = true,
                 HandleKillPriv = true,
                 RootTimeout = rootDaemon ? TimeSpan.FromDays(1) : null,
-                AllowProcLookups = false,
+                // supplementary groups from /proc/PID/status; a root daemon opens no path after switch_root
+                AllowProcLookups = !rootDaemon,
                 Log = line => Console.Error.WriteLine(line),
             });
             var mount = FuseMount.Mount(target, mountOptions);

@@ -48,6 +48,14 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
 
     private static Credentials Caller(in FuseContext context) => new(context.Uid, context.Gid);
 
+    /// <summary>
+    /// The caller with its supplementary groups, for the checks that depend on them (chown to one of
+    /// the caller's groups, keeping setgid on chmod). FUSE requests carry only uid and gid; the groups
+    /// come from /proc, so only when the session may read it (not a root daemon: primary group only).
+    /// </summary>
+    private static Credentials CallerWithGroups(in FuseContext context) =>
+        context.TryGetSupplementaryGroups(out var groups) ? new(context.Uid, context.Gid, groups) : Caller(context);
+
     private TimeSpan TimeoutFor(InodeId ino) => ino == InodeId.Root ? s_rootTimeout : settings.CacheTimeout;
 
     /// <summary>st_blocks counts the data the volume holds (512-byte units), so holes take none.</summary>
@@ -141,7 +149,7 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
                 Ctime = changes.Has(FuseSetAttrValid.Ctime) ? new Timespec(changes.Ctime.Seconds, changes.Ctime.Nanoseconds) : null,
                 KillSuidGid = changes.Has(FuseSetAttrValid.KillSuidgid),
             };
-            var caller = Caller(context);
+            var caller = changes.Has(FuseSetAttrValid.Gid) || changes.Has(FuseSetAttrValid.Mode) ? CallerWithGroups(context) : Caller(context);
             if (changes.Has(FuseSetAttrValid.Size))
             {
                 volume.Truncate(ino, changes.Size, caller, request);
