@@ -41,6 +41,7 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void NonRootUser_IsDeniedWhatLinuxDenies() => Check("permission_denials");
     [Fact] public void Utimensat_NanosecondsUtimeNowAndUtimeOmit() => Check("utimensat");
     [Fact] public void Relatime_AReadMovesAnOldAtimeOnce_AListingMovesTheDirectorys() => Check("relatime");
+    [Fact] public void Chgrp_ToASupplementaryGroupOfTheOwner_IsAllowed_ToAnotherGroupIsNot() => Check("supplementary_groups");
     [Fact] public void StatFs_ReportsRealBlockAndInodeCounts() => Check("statfs");
     [Fact] public void ConcurrentWriters_DistinctRangesOfOneFile() => Check("concurrent_writers");
     [Fact] public void TenThousandFiles_ReaddirIsComplete() => Check("many_files", "10000");

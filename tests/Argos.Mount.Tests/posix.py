@@ -556,6 +556,26 @@ def relatime(d):
         raise AssertionError("listing a directory did not move its old atime")
 
 
+def supplementary_groups(d):
+    # chown by the owner to a group it holds only as a supplementary group is allowed (Linux: in_group_p);
+    # to a group it does not hold it is not. FUSE requests carry only uid and gid: the daemon must read
+    # the caller's groups (pjdfstest chown/05 found this).
+    f = f"{d}/f"
+    write(f, "g")
+    os.chown(f, USER, USER)
+    os.chmod(d, 0o777)
+    def chgrp(gid, groups):
+        return subprocess.run(["setpriv", f"--reuid={USER}", f"--regid={USER}", f"--groups={groups}", "chgrp", str(gid), f],
+                              capture_output=True, text=True, timeout=120)
+    r = chgrp(4321, f"{USER},4321")
+    eq(r.returncode, 0, "chgrp to a supplementary group by the owner: " + r.stderr)
+    eq(os.stat(f).st_gid, 4321, "group after chgrp to a supplementary group")
+    r = chgrp(5555, f"{USER},4321")
+    if r.returncode == 0:
+        raise AssertionError("chgrp to a group the owner does not hold succeeded")
+    eq(os.stat(f).st_gid, 4321, "group after a refused chgrp")
+
+
 def statfs(d):
     s0 = os.statvfs(d)
     if not (s0.f_blocks > 0 and 0 < s0.f_bfree <= s0.f_blocks and s0.f_bavail <= s0.f_bfree):
@@ -949,7 +969,7 @@ def tree_digest(d, out):
 
 
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, renameat2, append_trunc, sparse_seek, mmap_write,
-                                  large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, statfs,
+                                  large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, supplementary_groups, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
                                   tmpfile, fallocate, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 
