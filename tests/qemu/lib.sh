@@ -13,6 +13,9 @@ QEMU_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$QEMU_DIR/../.." && pwd)
 ART=$TOP/artifacts
 CACHE=$ART/qemu/cache
+# Every log below goes under artifacts/qemu: it exists from the start (make demo on a fresh clone
+# comes here without tests/qemu/run, which used to be the only one to create it).
+mkdir -p "$CACHE"
 ARGOSFS=${ARGOS_ARGOSFS:-$ART/bin/argosfs}
 TOOL_DLL=$TOP/src/argos-initramfs/bin/Debug/net10.0/argos-initramfs.dll
 # Failure markers: any of these in a serial log fails the boot at once (unless a scenario expects it).
