@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Xunit;
 
@@ -81,10 +82,12 @@ public sealed class FuseDaemonLauncherTests
         var output = new StringWriter();
         // The child says it is starting, reports ready, then keeps running as a daemon would.
         var result = FuseDaemonLauncher.StartDetached("/bin/bash",
-            ["-c", "echo opening pool >&2; printf R >&\"$ARGOSFS_READY_FD\"; exec sleep 2"], s_timeout, output);
+            ["-c", "echo opening pool >&2; printf R >&\"$ARGOSFS_READY_FD\"; exec sleep 10"], s_timeout, output);
         Assert.True(result.IsReady, result.Error);
         Assert.Null(result.ExitCode);
         Assert.True(IsRunning(result.ProcessId), "the daemon child should outlive the launcher's wait");
+        Assert.Contains("opening pool", output.ToString());
+        Process.GetProcessById(result.ProcessId).Kill();
     }
 
     [Fact]

@@ -113,10 +113,11 @@ public static class FuseDaemonLauncher
         if (message.Length > 0 && message[0] == (byte)'R')
         {
             // What the child wrote before 'R' must reach the relay: a ready daemon points its stdout
-            // and stderr at /dev/null right after 'R', so both streams end at once; 2 s at most.
+            // and stderr at /dev/null right after 'R', so both streams end at once. A child that keeps
+            // them open costs the launcher 1 s at most (its earlier lines are in the pipe by then).
             var deadline = Stopwatch.StartNew();
-            outputDone.Wait(TimeSpan.FromSeconds(2));
-            errorDone.Wait(TimeSpan.FromSeconds(2) - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            outputDone.Wait(TimeSpan.FromSeconds(1));
+            errorDone.Wait(TimeSpan.FromSeconds(1) - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
             process.CancelOutputRead();
             process.CancelErrorRead();
             process.Dispose();
