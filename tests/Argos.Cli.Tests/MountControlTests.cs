@@ -135,6 +135,11 @@ public sealed class MountControlTests : IDisposable
         var offline = ArgosCli.Ok(["fsck", .. pool, "--full", "--json"]).Json;
         Assert.True(offline["ok"]!.GetValue<bool>());
         Assert.Null(offline["via"]);
+        // unmounted, the autopilot opens the members itself
+        var offlinePilot = ArgosCli.Run(["autopilot", .. pool, "--once", "--state", Path.Combine(_work, "offline.json")]);
+        Assert.True(offlinePilot.ExitCode == 0, offlinePilot.Stdout + offlinePilot.Stderr);
+        Assert.Contains("no scrub on record", offlinePilot.Stdout);
+        Assert.Contains("0 unrecoverable", offlinePilot.Stdout);
         // the snapshot taken through the daemon holds the data as it was
         var frozen = ArgosCli.Ok(["cat", .. pool, "--snapshot", "before-upgrade", "/data.bin"]).StdoutBytes;
         Assert.Equal(data, frozen);

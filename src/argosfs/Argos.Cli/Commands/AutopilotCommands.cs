@@ -64,7 +64,7 @@ public static class AutopilotCommands
         try
         {
             var status = daemon?.Call(new JsonObject { ["op"] = "status" }).AsObject()
-                ?? StatusOf(volume!);
+                ?? MountControl.StatusJson(volume!);
             var poolUuid = status["pool_uuid"]!.GetValue<string>();
             var daemonStarted = status["daemon"]?["started_at"]?.GetValue<string>() ?? "";
             var statePath = stateOption ?? $"/var/lib/argosfs/autopilot-{poolUuid}.json";
@@ -132,18 +132,6 @@ public static class AutopilotCommands
     {
         if (json) Console.Error.WriteLine(line);
         else Output.Line(line);
-    }
-
-    private static JsonObject StatusOf(ArgosVolume volume)
-    {
-        var status = PoolCommands.PoolJson(volume.Info, volume.Log.OpenReport);
-        var errors = new JsonObject();
-        foreach (var (member, count) in volume.ShardErrors)
-        {
-            errors[member.ToString(CultureInfo.InvariantCulture)] = count;
-        }
-        status["daemon"] = new JsonObject { ["member_errors"] = errors, ["read_only"] = volume.ReadOnly };
-        return status;
     }
 
     internal static HealthSnapshot Snapshot(JsonObject status, ScrubRecord? last)

@@ -29,6 +29,22 @@ internal static class MountControl
 
     public static JsonObject Progress(long done, long total) => new() { ["progress"] = new JsonObject { ["done"] = done, ["total"] = total } };
 
+    /// <summary>
+    /// A pool's status as the autopilot reads it: inspect-pool's JSON plus "daemon": {member_errors,
+    /// read_only}. The mount daemon adds who it is to "daemon"; an unmounted pool's is just this.
+    /// </summary>
+    public static JsonObject StatusJson(Argos.Volume.ArgosVolume volume)
+    {
+        var status = Commands.PoolCommands.PoolJson(volume.Info, volume.Log.OpenReport);
+        var errors = new JsonObject();
+        foreach (var (member, count) in volume.ShardErrors)
+        {
+            errors[member.ToString(System.Globalization.CultureInfo.InvariantCulture)] = count;
+        }
+        status["daemon"] = new JsonObject { ["member_errors"] = errors, ["read_only"] = volume.ReadOnly };
+        return status;
+    }
+
     /// <summary>uid of the process at the other end of a connected AF_UNIX socket (SO_PEERCRED: pid, uid, gid).</summary>
     public static uint PeerUid(Socket socket)
     {

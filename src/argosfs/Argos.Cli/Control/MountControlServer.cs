@@ -154,22 +154,12 @@ internal sealed class MountControlServer : IDisposable
         switch (op)
         {
             case "status":
-                var info = _volume.Info;
-                var status = PoolCommands.PoolJson(info, _volume.Log.OpenReport);
-                var errors = new JsonObject();
-                foreach (var (member, count) in _volume.ShardErrors)
-                {
-                    errors[member.ToString(System.Globalization.CultureInfo.InvariantCulture)] = count;
-                }
-                status["daemon"] = new JsonObject
-                {
-                    ["pid"] = Environment.ProcessId,
-                    ["mount_point"] = _mountPoint,
-                    ["read_only"] = _volume.ReadOnly,
-                    ["started_at"] = _startedAt.ToString("O"),
-                    ["member_errors"] = errors,
-                    ["last_maintenance"] = _lastMaintenance?.DeepClone(),
-                };
+                var status = MountControl.StatusJson(_volume);
+                var daemon = status["daemon"]!.AsObject();
+                daemon["pid"] = Environment.ProcessId;
+                daemon["mount_point"] = _mountPoint;
+                daemon["started_at"] = _startedAt.ToString("O");
+                daemon["last_maintenance"] = _lastMaintenance?.DeepClone();
                 return MountControl.Result(status);
             case "fsck" or "scrub":
                 // Queued behind a running one (a timer's scrub and the autopilot's may meet); the
