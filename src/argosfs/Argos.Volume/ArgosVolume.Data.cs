@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Argos.Format;
 using Argos.Metadata.Namespace;
@@ -31,6 +32,8 @@ public sealed partial class ArgosVolume
         public bool Dead;
         public Timespec LastWrite;
         public DateTime FirstDirty = DateTime.MaxValue;
+        /// <summary>Dirty stripes handed to a store thread: read-only until their records commit.</summary>
+        public readonly HashSet<ulong> Sealed = new();
     }
 
     /// <summary>Attributes with buffered writes taken into account (the size a reader sees).</summary>
@@ -140,7 +143,7 @@ public sealed partial class ArgosVolume
             }
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
-                CopyPadded(LoadStripe(ino, index, stripe), within, target);
+                using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
                 if (fb is null) Readahead(ino, index, fileSize);
             }
             else if (index == 0)
@@ -174,19 +177,33 @@ public sealed partial class ArgosVolume
     /// </summary>
     private byte[] LoadStripeForWrite(InodeId ino, ulong index, int minLength)
     {
-        ReadOnlySpan<byte> current = default;
         if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
         {
-            current = LoadStripe(ino, index, stripe);
+            using var lease = LoadStripe(ino, index, stripe);
+            return RentStripeBuffer(Math.Max(minLength, lease.Length), lease.Span);
         }
-        else if (index == 0)
-        {
-            current = _ns.GetInlineData(ino).Span;
-        }
-        var buffer = new byte[BufferLength(Math.Max(minLength, current.Length))];
-        current[..Math.Min(current.Length, buffer.Length)].CopyTo(buffer);
+        var inline = index == 0 ? _ns.GetInlineData(ino).Span : default;
+        return RentStripeBuffer(Math.Max(minLength, inline.Length), inline);
+    }
+
+    /// <summary>
+    /// A buffer from the pool for at least <paramref name="needed"/> bytes of a stripe (see
+    /// <see cref="BufferLength"/>) starting with <paramref name="content"/> and zeros after it: past
+    /// what was written, a buffer reads as zeros. Pooled, because a streaming writer fills a stripe-sized
+    /// buffer per stripe and fresh ones cost a page fault per page. Every buffer is returned
+    /// (<see cref="ReturnStripeBuffer"/>) once it leaves <c>FileBuffer.Dirty</c>, under the file's gate.
+    /// </summary>
+    private byte[] RentStripeBuffer(int needed, ReadOnlySpan<byte> content = default, bool overwritten = false)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferLength(needed));
+        var copied = Math.Min(content.Length, buffer.Length);
+        content[..copied].CopyTo(buffer);
+        var clearFrom = overwritten ? Math.Max(copied, needed) : copied; // the caller fills [0, needed) at once
+        Array.Clear(buffer, clearFrom, buffer.Length - clearFrom);
         return buffer;
     }
+
+    private static void ReturnStripeBuffer(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
 
     /// <summary>A buffer size for <paramref name="needed"/> bytes: 4 KiB-aligned powers of two, at most a stripe.</summary>
     private int BufferLength(int needed)
@@ -199,8 +216,8 @@ public sealed partial class ArgosVolume
     private byte[] Grow(byte[] buffer, int needed)
     {
         if (buffer.Length >= needed) return buffer;
-        var grown = new byte[BufferLength(needed)];
-        buffer.CopyTo(grown, 0);
+        var grown = RentStripeBuffer(needed, buffer);
+        ReturnStripeBuffer(buffer);
         return grown;
     }
 
@@ -230,7 +247,16 @@ public sealed partial class ArgosVolume
         }
         if (data.IsEmpty) return;
         var end = checked(offset + (ulong)data.Length);
-        var fb = AcquireBuffer(ino, out _);
+        var s = (ulong)StripeDataBytes;
+        FileBuffer fb;
+        while (true)
+        {
+            // A stripe being stored in the background is read-only until its record commits.
+            fb = AcquireBuffer(ino, out _);
+            if (!TouchesSealed(fb, offset / s, (end - 1) / s)) break;
+            Monitor.Wait(fb.Gate);
+            Monitor.Exit(fb.Gate); // the buffer may have been written out and retired meanwhile: start over
+        }
         try
         {
             // Recorded once per flush, but again when a writer without CAP_FSETID meets setuid/setgid
@@ -243,7 +269,6 @@ public sealed partial class ArgosVolume
                 Mutate(tx => _ns.RecordWrite(tx, ino, fb.Size, who));
                 fb.Recorded = true;
             }
-            var s = (ulong)StripeDataBytes;
             var done = 0;
             var completed = new List<ulong>();
             while (done < data.Length)
@@ -254,10 +279,14 @@ public sealed partial class ArgosVolume
                 var take = (int)Math.Min((ulong)(data.Length - done), s - (ulong)within);
                 if (!fb.Dirty.TryGetValue(index, out var buffer))
                 {
-                    buffer = take == StripeDataBytes ? new byte[StripeDataBytes] : LoadStripeForWrite(ino, index, within + take);
+                    buffer = take == StripeDataBytes ? RentStripeBuffer(StripeDataBytes, overwritten: true) : LoadStripeForWrite(ino, index, within + take);
+                    fb.Dirty[index] = buffer;
                 }
-                buffer = Grow(buffer, within + take);
-                fb.Dirty[index] = buffer;
+                if (buffer.Length < within + take)
+                {
+                    buffer = Grow(buffer, within + take);
+                    fb.Dirty[index] = buffer;
+                }
                 data.Slice(done, take).CopyTo(buffer.AsSpan(within));
                 if (within + take == StripeDataBytes) completed.Add(index);
                 done += take;
@@ -269,9 +298,26 @@ public sealed partial class ArgosVolume
             }
             fb.LastWrite = Timespec.Now();
             if (fb.FirstDirty == DateTime.MaxValue) fb.FirstDirty = DateTime.UtcNow;
-            if (completed.Count > 0 || fb.Dirty.Count > MaxDirtyStripesPerFile)
+            if (fb.Dirty.Count > MaxDirtyStripesPerFile)
             {
-                FlushBufferLocked(ino, fb, fb.Dirty.Count > MaxDirtyStripesPerFile ? null : completed);
+                WaitSealedLocked(fb); // our stripes keep the buffer alive: it cannot be retired meanwhile
+                FlushBufferLocked(ino, fb, null);
+            }
+            else if (completed.Count > 0)
+            {
+                // Streaming: completed stripes go to the store threads and this write returns; when
+                // they are all busy, the writer stores its stripes itself (that is the backpressure).
+                var inline = _ns.GetInlineData(ino).Length > 0;
+                var handedOff = new List<ulong>();
+                foreach (var index in completed)
+                {
+                    if (index == 0 && inline) continue; // replacing inline data: committed with care below
+                    if (TryStoreInBackground(ino, fb, index)) handedOff.Add(index);
+                }
+                if (handedOff.Count < completed.Count)
+                {
+                    FlushBufferLocked(ino, fb, completed.Except(handedOff).ToList());
+                }
             }
         }
         finally
@@ -280,10 +326,30 @@ public sealed partial class ArgosVolume
         }
     }
 
+    private static bool TouchesSealed(FileBuffer fb, ulong first, ulong last)
+    {
+        foreach (var index in fb.Sealed)
+        {
+            if (index >= first && index <= last) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Waits (the file's gate held) until no stripe of the file is being stored in the background.</summary>
+    private static void WaitSealedLocked(FileBuffer fb)
+    {
+        while (fb.Sealed.Count > 0) Monitor.Wait(fb.Gate);
+    }
+
     /// <summary>Encodes and stores dirty stripes (all, or just <paramref name="only"/>), then commits
-    /// their records, allocations and the size in one transaction.</summary>
+    /// their records, allocations and the size in one transaction. Flushing all of them needs the
+    /// background stores of the file finished first (<see cref="WaitSealedLocked"/>).</summary>
     private void FlushBufferLocked(InodeId ino, FileBuffer fb, List<ulong>? only)
     {
+        if (only is null && fb.Sealed.Count > 0)
+        {
+            throw new InvalidOperationException("flushing a file whose stripes are still being stored in the background");
+        }
         var indices = only ?? fb.Dirty.Keys.ToList();
         var s = (ulong)StripeDataBytes;
         var stored = new List<(ulong Index, StripeRecord Record)>();
@@ -298,7 +364,11 @@ public sealed partial class ArgosVolume
                 var start = index * s;
                 if (start >= fb.Size) continue;
                 var rawLength = (int)Math.Min(s, fb.Size - start);
-                buffer = Grow(buffer, rawLength); // a file extended past the buffer reads zeros there
+                if (buffer.Length < rawLength)
+                {
+                    buffer = Grow(buffer, rawLength); // a file extended past the buffer reads zeros there
+                    fb.Dirty[index] = buffer;
+                }
                 if (index == 0 && fb.Size <= (ulong)Math.Min(Settings.InlineThresholdBytes, FsNamespace.InlineDataMaxBytes) && !Settings.Encrypted)
                 {
                     inlineData = buffer.AsSpan(0, rawLength).ToArray();
@@ -342,6 +412,18 @@ public sealed partial class ArgosVolume
             }
             throw;
         }
+        CommitStoredLocked(ino, fb, stored, inlineData, clearInline, indices);
+    }
+
+    /// <summary>
+    /// Commits stored stripes of a file (and its inline data) in one transaction, then drops them from
+    /// the buffer; retires the buffer when nothing is left in it. The file's gate is held. On failure
+    /// the caller still owns the stored stripes' extents.
+    /// </summary>
+    private void CommitStoredLocked(InodeId ino, FileBuffer fb, List<(ulong Index, StripeRecord Record)> stored,
+        byte[]? inlineData, bool clearInline, IReadOnlyCollection<ulong> indices)
+    {
+        var s = (ulong)StripeDataBytes;
         // The committed size never covers a stripe still buffered: streaming flushes store only the
         // completed stripes, and a crash before the rest is flushed must not leave a file of the new
         // size with zeros where the buffered tail was written. The buffered size stays visible to
@@ -386,12 +468,12 @@ public sealed partial class ArgosVolume
         foreach (var (index, record) in stored)
         {
             _stripeCache.Forget(ino, index);
-            fb.Dirty.Remove(index);
+            RemoveDirty(fb, index);
         }
-        if (inlineData is not null) fb.Dirty.Remove(0);
+        if (inlineData is not null) RemoveDirty(fb, 0);
         foreach (var index in indices)
         {
-            if (index * s >= fb.Size) fb.Dirty.Remove(index);
+            if (index * s >= fb.Size && !fb.Sealed.Contains(index)) RemoveDirty(fb, index);
         }
         if (fb.Dirty.Count == 0)
         {
@@ -407,11 +489,14 @@ public sealed partial class ArgosVolume
     public void Flush(InodeId ino, bool durable = false)
     {
         if (ReadOnly) return;
-        if (_buffers.TryGetValue(ino.Value, out var fb))
+        while (_buffers.TryGetValue(ino.Value, out var fb))
         {
             lock (fb.Gate)
             {
-                if (!fb.Dead) FlushBufferLocked(ino, fb, null);
+                WaitSealedLocked(fb);
+                if (fb.Dead) continue; // its last stripes committed in the background; a newer buffer may exist
+                FlushBufferLocked(ino, fb, null);
+                break;
             }
         }
         if (durable)
@@ -446,8 +531,23 @@ public sealed partial class ArgosVolume
     {
         if (_buffers.TryRemove(ino.Value, out var fb))
         {
-            lock (fb.Gate) fb.Dead = true;
+            lock (fb.Gate)
+            {
+                fb.Dead = true;
+                foreach (var (index, buffer) in fb.Dirty)
+                {
+                    // A stripe being stored in the background is the store thread's to give back.
+                    if (!fb.Sealed.Contains(index)) ReturnStripeBuffer(buffer);
+                }
+                fb.Dirty.Clear();
+            }
         }
+    }
+
+    /// <summary>Drops one dirty stripe of a file and gives its buffer back (the file's gate is held).</summary>
+    private static void RemoveDirty(FileBuffer fb, ulong index)
+    {
+        if (fb.Dirty.Remove(index, out var buffer)) ReturnStripeBuffer(buffer);
     }
 
     /// <summary>Sets a file's size: drops whole stripes past the end, trims the last one, zero-extends lazily (a hole).</summary>
@@ -461,8 +561,8 @@ public sealed partial class ArgosVolume
         var tail = size % s;
         if (tail != 0 && _ns.TryGetStripe(ino, new StripeIndex(size / s), out var last) && last.RawLength > tail)
         {
-            var raw = LoadStripe(ino, size / s, last);
-            trimmed = StoreStripe(ino, size / s, raw.AsSpan(0, (int)tail));
+            using var raw = LoadStripe(ino, size / s, last);
+            trimmed = StoreStripe(ino, size / s, raw.Span[..(int)tail]);
         }
         var extra = new List<RecordOp>();
         var who = caller;

@@ -172,8 +172,8 @@ public sealed partial class ArgosVolume
             var (ino, index) = stripes[i];
             if (_ns.TryGetStripe(ino, new StripeIndex(index), out var old) && !old.Encrypted)
             {
-                var raw = DecodeStripe(ino, index, old, out _);
-                var sealedRecord = StoreStripe(ino, index, raw);
+                using var raw = new StripeLease(DecodeStripe(ino, index, old, out _));
+                var sealedRecord = StoreStripe(ino, index, raw.Span);
                 if (SwapStripe(ino, index, old, sealedRecord))
                 {
                     retired.AddRange(ExtentsOf(old));

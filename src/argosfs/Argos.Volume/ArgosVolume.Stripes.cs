@@ -21,7 +21,7 @@ public sealed partial class ArgosVolume
     private const int ReadaheadStripes = 4;
 
     private readonly StripeCache _stripeCache;
-    private readonly ConcurrentDictionary<(ulong Ino, ulong Index, ulong Version), Lazy<byte[]>> _decoding = new();
+    private readonly ConcurrentDictionary<(ulong Ino, ulong Index, ulong Version), Lazy<StripeData>> _decoding = new();
     private readonly ConcurrentDictionary<ulong, ulong> _lastReadStripe = new();
     private readonly BlockingCollection<(InodeId Ino, ulong Index, StripeRecord Record)> _readaheadQueue = new(boundedCapacity: 32);
     private int _readaheadStarted;
@@ -118,7 +118,15 @@ public sealed partial class ArgosVolume
         }
         if (locations.Length > 1 && shardLength >= 64 * 1024)
         {
-            Parallel.For(0, locations.Length, WriteOne);
+            try
+            {
+                Parallel.For(0, locations.Length, WriteOne);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // the member's own error (an IOException naming it), not the wrapper
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
         }
         else
         {
@@ -127,32 +135,49 @@ public sealed partial class ArgosVolume
     }
 
     /// <summary>
-    /// The decoded bytes of a stored stripe (RawLength bytes), through the stripe cache. One decode per
-    /// stripe version at a time: the kernel sends a stripe's 128 KiB readahead READs in parallel, and a
-    /// prefetch may be decoding it already; the others wait for that decode instead of repeating it.
+    /// A lease on the decoded bytes of a stored stripe (RawLength bytes), through the stripe cache;
+    /// dispose it once the bytes are copied out. One decode per stripe version at a time: the kernel
+    /// sends a stripe's 128 KiB readahead READs in parallel, and a prefetch may be decoding it already;
+    /// the others wait for that decode instead of repeating it. The decoder's own reference is dropped
+    /// by whoever takes the decode out of the table; a waiter that comes too late to retain the result
+    /// (dropped and evicted already, which needs a full cache turnover in between) decodes again.
     /// </summary>
-    internal byte[] LoadStripe(InodeId ino, ulong index, in StripeRecord record)
+    internal StripeLease LoadStripe(InodeId ino, ulong index, in StripeRecord record)
     {
         var version = StripeVersion(record);
-        if (_stripeCache.TryGet(ino, index, version, out var cached))
-        {
-            return cached;
-        }
         var key = (ino.Value, index, version);
         var stripe = record;
-        var decode = _decoding.GetOrAdd(key, k => new Lazy<byte[]>(() =>
+        while (true)
         {
-            var raw = DecodeStripe(ino, index, stripe, out _);
-            _stripeCache.Put(ino, index, version, raw);
-            return raw;
-        }, LazyThreadSafetyMode.ExecutionAndPublication));
-        try
-        {
-            return decode.Value;
-        }
-        finally
-        {
-            _decoding.TryRemove(new KeyValuePair<(ulong, ulong, ulong), Lazy<byte[]>>(key, decode));
+            if (_stripeCache.TryGet(ino, index, version, out var cached))
+            {
+                return cached;
+            }
+            var decode = _decoding.GetOrAdd(key, k => new Lazy<StripeData>(() =>
+            {
+                var data = DecodeStripe(ino, index, stripe, out _);
+                _stripeCache.Put(ino, index, version, data);
+                return data;
+            }, LazyThreadSafetyMode.ExecutionAndPublication));
+            StripeData decoded;
+            try
+            {
+                decoded = decode.Value;
+            }
+            catch
+            {
+                _decoding.TryRemove(new KeyValuePair<(ulong, ulong, ulong), Lazy<StripeData>>(key, decode));
+                throw;
+            }
+            var retained = decoded.TryRetain();
+            if (_decoding.TryRemove(new KeyValuePair<(ulong, ulong, ulong), Lazy<StripeData>>(key, decode)))
+            {
+                decoded.Release(); // the decoder's reference
+            }
+            if (retained)
+            {
+                return new StripeLease(decoded);
+            }
         }
     }
 
@@ -198,7 +223,7 @@ public sealed partial class ArgosVolume
             if (_stripeCache.Contains(ino, index, StripeVersion(record))) continue;
             try
             {
-                LoadStripe(ino, index, record);
+                LoadStripe(ino, index, record).Dispose();
             }
             catch (Exception e) when (e is VolumeException or IOException or ObjectDisposedException or InvalidOperationException)
             {
@@ -216,70 +241,46 @@ public sealed partial class ArgosVolume
 
     /// <summary>
     /// Reads just enough shards: the data shards first (one copy for replicated stripes), each checked
-    /// against its CRC32C, then parity only for the missing or corrupt ones; rebuilds only those.
+    /// against its CRC32C, then parity only for the missing or corrupt ones; rebuilds only those. The
+    /// result is the caller's (one reference; release it). A stripe stored uncompressed and unencrypted
+    /// whose data shards all read good is its own decoded form: the buffer the data shards were read
+    /// into becomes the result, no copy and no parity space (its plaintext checksum is still checked).
     /// </summary>
-    internal byte[] DecodeStripe(InodeId ino, ulong index, in StripeRecord stripe, out ShardState[] shardStatesOut, bool readAll = false)
+    internal StripeData DecodeStripe(InodeId ino, ulong index, in StripeRecord stripe, out ShardState[] shardStatesOut, bool readAll = false)
     {
         var record = stripe;
         var n = record.Shards.Length;
         var s = (int)record.ChunkBytes;
         var need = record.Kind == StripeKind.Replicated ? 1 : record.K;
-        var buffer = ArrayPool<byte>.Shared.Rent(n * s);
         var states = new ShardState[n];
         shardStatesOut = states;
+        var encoded = ToEncoded(record);
+        var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
+        var firstWave = readAll ? n : need;
+        var buffer = ArrayPool<byte>.Shared.Rent(firstWave * s);
         try
         {
-            var good = 0;
-            var next = 0;
-            var wave = new List<int>();
-            var shardStates = states;
-            var shards = record.Shards;
-            while (good < need || (readAll && next < n))
+            ReadShards(record, buffer, 0, firstWave, states);
+            var good = states.Count(st => st == ShardState.Good);
+            if (!readAll && good == need && !encoded.Encrypted && encoded.Codec == CompressionCodec.None)
             {
-                wave.Clear();
-                var want = readAll ? n : need - good;
-                while (wave.Count < want && next < n)
-                {
-                    wave.Add(next++);
-                }
-                if (wave.Count == 0) break;
-                void ReadOne(int i)
-                {
-                    var loc = shards.Span[i];
-                    var member = new MemberIndex(loc.Member);
-                    if (!_log.IsPresent(member))
-                    {
-                        shardStates[i] = ShardState.Missing;
-                        return;
-                    }
-                    var span = buffer.AsSpan(i * s, s);
-                    try
-                    {
-                        _log.ReadAt(member, (long)loc.OffsetBytes, span);
-                    }
-                    catch (IOException)
-                    {
-                        shardStates[i] = ShardState.Missing;
-                        _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                        return;
-                    }
-                    if (Crc32C.Compute(span) != loc.Crc32c)
-                    {
-                        shardStates[i] = ShardState.Corrupt;
-                        _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                        return;
-                    }
-                    shardStates[i] = ShardState.Good;
-                }
-                if (wave.Count > 1 && s >= 64 * 1024)
-                {
-                    Parallel.ForEach(wave, ReadOne);
-                }
-                else
-                {
-                    foreach (var i in wave) ReadOne(i);
-                }
-                good = states.Count(st => st == ShardState.Good);
+                StripeCodec.CheckPlain(encoded, buffer.AsSpan(0, need * s), context);
+                var plain = new StripeData(buffer, encoded.RawLength);
+                buffer = null;
+                return plain;
+            }
+            if (firstWave < n)
+            {
+                // Room for every shard: the parity ones are read into (and rebuilt in) their places.
+                var all = ArrayPool<byte>.Shared.Rent(n * s);
+                buffer.AsSpan(0, firstWave * s).CopyTo(all);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = all;
+            }
+            for (var next = firstWave; good < need && next < n; next++)
+            {
+                ReadShards(record, buffer, next, 1, states);
+                if (states[next] == ShardState.Good) good++;
             }
             if (good < need)
             {
@@ -288,26 +289,84 @@ public sealed partial class ArgosVolume
                 throw new VolumeException(Errno.EIO,
                     $"stripe {index} of inode {ino} cannot be read: {good} of {n} shards are good but {need} are needed ({lost}); bring the missing members back or restore from backup");
             }
-            var encoded = ToEncoded(record);
             Span<bool> present = stackalloc bool[n];
             for (var i = 0; i < n; i++) present[i] = states[i] == ShardState.Good;
             StripeCodec.Reconstruct(encoded, buffer.AsSpan(0, n * s), present);
-            var raw = new byte[encoded.RawLength];
+            var raw = ArrayPool<byte>.Shared.Rent(Math.Max(1, encoded.RawLength));
             var scratch = ArrayPool<byte>.Shared.Rent(StripeCodec.PayloadCapacity(encoded.RawLength));
             try
             {
-                var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
-                StripeCodec.Decode(encoded, buffer.AsSpan(0, n * s), context, scratch, raw);
+                StripeCodec.Decode(encoded, buffer.AsSpan(0, n * s), context, scratch, raw.AsSpan(0, encoded.RawLength));
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(raw);
+                throw;
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(scratch);
             }
-            return raw;
+            return new StripeData(raw, encoded.RawLength);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Reads shards [<paramref name="first"/>, first + count) of a stripe into their places in
+    /// <paramref name="buffer"/> (shard i at i × chunk), checking each against its CRC32C; the shards of
+    /// one call are read in parallel when they are big.
+    /// </summary>
+    private void ReadShards(in StripeRecord record, byte[] buffer, int first, int count, ShardState[] states)
+    {
+        var shards = record.Shards;
+        var s = (int)record.ChunkBytes;
+        void ReadOne(int i)
+        {
+            var loc = shards.Span[i];
+            var member = new MemberIndex(loc.Member);
+            if (!_log.IsPresent(member))
+            {
+                states[i] = ShardState.Missing;
+                return;
+            }
+            var span = buffer.AsSpan(i * s, s);
+            try
+            {
+                _log.ReadAt(member, (long)loc.OffsetBytes, span);
+            }
+            catch (IOException)
+            {
+                states[i] = ShardState.Missing;
+                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
+                return;
+            }
+            if (Crc32C.Compute(span) != loc.Crc32c)
+            {
+                states[i] = ShardState.Corrupt;
+                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
+                return;
+            }
+            states[i] = ShardState.Good;
+        }
+        if (count > 1 && s >= 64 * 1024)
+        {
+            // The calling thread reads the last shard itself: one hand-off to the pool, not one per shard.
+            var handoff = new Task[count - 1];
+            for (var j = 0; j < count - 1; j++)
+            {
+                var i = first + j;
+                handoff[j] = Task.Run(() => ReadOne(i));
+            }
+            ReadOne(first + count - 1);
+            Task.WaitAll(handoff);
+        }
+        else
+        {
+            for (var i = first; i < first + count; i++) ReadOne(i);
         }
     }
 

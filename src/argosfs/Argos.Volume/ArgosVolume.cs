@@ -275,8 +275,9 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
         _readaheadQueue.CompleteAdding();
         if (!ReadOnly)
         {
-            Sync();
+            Sync(); // waits for the background stores of every file
         }
+        _storeQueue.CompleteAdding();
         _disposed = true;
         _log.Close(clean);
         _cipher?.Dispose();

@@ -3,9 +3,10 @@ using Argos.Format;
 namespace Argos.Volume;
 
 /// <summary>
-/// Decoded stripes kept for reads, least recently used out first, bounded in bytes. A stripe is keyed
-/// by (inode, index) and remembers which stored version it came from (its first shard's location),
-/// so a rewritten stripe is never served stale.
+/// Decoded stripes kept for reads, least recently used out first, bounded in bytes (of the pooled
+/// arrays they occupy). A stripe is keyed by (inode, index) and remembers which stored version it came
+/// from (its first shard's location), so a rewritten stripe is never served stale. The cache holds one
+/// reference to each <see cref="StripeData"/> it keeps and drops it on eviction; readers get their own.
 /// </summary>
 internal sealed class StripeCache(long capacityBytes)
 {
@@ -14,21 +15,23 @@ internal sealed class StripeCache(long capacityBytes)
     private readonly LinkedList<Entry> _lru = new();
     private long _bytes;
 
-    private sealed record Entry((ulong Ino, ulong Index) Key, ulong Version, byte[] Data);
+    private sealed record Entry((ulong Ino, ulong Index) Key, ulong Version, StripeData Data, int Footprint);
 
-    public bool TryGet(InodeId ino, ulong index, ulong version, out byte[] data)
+    /// <summary>A lease on the cached stripe of this version, when there is one.</summary>
+    public bool TryGet(InodeId ino, ulong index, ulong version, out StripeLease lease)
     {
         lock (_gate)
         {
-            if (_map.TryGetValue((ino.Value, index), out var node) && node.Value.Version == version)
+            // Under the gate the cache's own reference keeps the count above zero: the retain succeeds.
+            if (_map.TryGetValue((ino.Value, index), out var node) && node.Value.Version == version && node.Value.Data.TryRetain())
             {
                 _lru.Remove(node);
                 _lru.AddFirst(node);
-                data = node.Value.Data;
+                lease = new StripeLease(node.Value.Data);
                 return true;
             }
         }
-        data = [];
+        lease = default;
         return false;
     }
 
@@ -40,15 +43,17 @@ internal sealed class StripeCache(long capacityBytes)
         }
     }
 
-    public void Put(InodeId ino, ulong index, ulong version, byte[] data)
+    /// <summary>Keeps <paramref name="data"/> (taking a reference of its own) unless it is too big for the cache.</summary>
+    public void Put(InodeId ino, ulong index, ulong version, StripeData data)
     {
-        if (data.Length > capacityBytes / 4) return;
+        var footprint = data.Footprint;
+        if (footprint > capacityBytes / 4 || !data.TryRetain()) return;
         lock (_gate)
         {
             RemoveLocked((ino.Value, index));
-            var node = _lru.AddFirst(new Entry((ino.Value, index), version, data));
+            var node = _lru.AddFirst(new Entry((ino.Value, index), version, data, footprint));
             _map[(ino.Value, index)] = node;
-            _bytes += data.Length;
+            _bytes += footprint;
             while (_bytes > capacityBytes && _lru.Last is { } last)
             {
                 RemoveLocked(last.Value.Key);
@@ -75,7 +80,8 @@ internal sealed class StripeCache(long capacityBytes)
         if (_map.Remove(key, out var node))
         {
             _lru.Remove(node);
-            _bytes -= node.Value.Data.Length;
+            _bytes -= node.Value.Footprint;
+            node.Value.Data.Release();
         }
     }
 }

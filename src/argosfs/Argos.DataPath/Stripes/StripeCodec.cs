@@ -79,20 +79,21 @@ public static class StripeCodec
         if (kind == StripeLayoutKind.Replicated) k = 1;
         var plaintextCrc = Crc32C.Compute(raw);
 
-        // Stage 1 + 2: compress into scratch, then seal into the front of the shard area (or copy).
-        var compressed = StripeCompressor.Compress(context.Compression, raw, scratch);
-        var compressedBytes = scratch[..compressed.Length];
+        // Stage 1 + 2: compress into scratch and seal into the front of the shard area; unencrypted,
+        // compress (or copy raw) straight into the shard area, one pass less.
+        CompressionResult compressed;
         int payloadLength;
         if (context.Cipher is { } cipher)
         {
+            compressed = StripeCompressor.Compress(context.Compression, raw, scratch);
             Span<byte> aad = stackalloc byte[StripeAssociatedData.Size];
             WriteAad(aad, context, compressed.Codec, raw.Length);
-            payloadLength = cipher.Seal(compressedBytes, aad, shards);
+            payloadLength = cipher.Seal(scratch[..compressed.Length], aad, shards);
         }
         else
         {
-            compressedBytes.CopyTo(shards);
-            payloadLength = compressedBytes.Length;
+            compressed = StripeCompressor.Compress(context.Compression, raw, shards);
+            payloadLength = compressed.Length;
         }
 
         int shardLength;
@@ -195,6 +196,30 @@ public static class StripeCodec
         }
         StripeCompressor.Decompress(stripe.Codec, compressed, raw);
         var crc = Crc32C.Compute(raw);
+        if (crc != stripe.PlaintextCrc)
+        {
+            throw new StripeCorruptException(
+                $"stripe {context.Index.Value} of inode {context.Inode}: decoded data fails its checksum (crc32c {crc:x8}, expected {stripe.PlaintextCrc:x8})");
+        }
+    }
+
+    /// <summary>
+    /// The check <see cref="Decode"/> makes, for a stripe stored raw and unencrypted whose data shards
+    /// are used as they are (their first RawLength bytes are the file bytes): the payload length must
+    /// be the raw length and the plaintext CRC32C must match.
+    /// </summary>
+    public static void CheckPlain(in EncodedStripe stripe, ReadOnlySpan<byte> dataShards, in StripeContext context)
+    {
+        if (stripe.Encrypted || stripe.Codec != CompressionCodec.None)
+        {
+            throw new ArgumentException("CheckPlain is for stripes stored raw and unencrypted", nameof(stripe));
+        }
+        if (stripe.PayloadLength != stripe.RawLength || dataShards.Length < stripe.RawLength)
+        {
+            throw new StripeCorruptException(
+                $"stripe {context.Index.Value} of inode {context.Inode}: raw payload is {stripe.PayloadLength} bytes, expected {stripe.RawLength}: the stripe record is corrupt");
+        }
+        var crc = Crc32C.Compute(dataShards[..stripe.RawLength]);
         if (crc != stripe.PlaintextCrc)
         {
             throw new StripeCorruptException(

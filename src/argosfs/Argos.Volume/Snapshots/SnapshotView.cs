@@ -47,21 +47,25 @@ public sealed class SnapshotView : IFileTree, IDisposable
             var within = (int)(pos % s);
             var take = (int)Math.Min((ulong)(length - done), s - (ulong)within);
             var target = destination.Slice(done, take);
-            ReadOnlySpan<byte> source = default;
             if (Namespace.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
-                source = _volume.LoadStripe(ino, index, stripe);
+                using var lease = _volume.LoadStripe(ino, index, stripe);
+                CopyPadded(lease.Span, within, target);
             }
-            else if (index == 0)
+            else
             {
-                source = Namespace.GetInlineData(ino).Span;
+                CopyPadded(index == 0 ? Namespace.GetInlineData(ino).Span : default, within, target);
             }
-            var available = Math.Max(0, Math.Min(source.Length - within, take));
-            if (available > 0) source.Slice(within, available).CopyTo(target);
-            target[available..].Clear();
             done += take;
         }
         return length;
+    }
+
+    private static void CopyPadded(ReadOnlySpan<byte> source, int offset, Span<byte> target)
+    {
+        var available = Math.Max(0, Math.Min(source.Length - offset, target.Length));
+        if (available > 0) source.Slice(offset, available).CopyTo(target);
+        target[available..].Clear();
     }
 
     public ulong Seek(InodeId ino, ulong offset, bool data)

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Argos.Format;
+using Argos.Metadata.Namespace.Encoding;
+
+namespace Argos.Volume;
+
+/// <summary>
+/// Write-behind for streaming writers: a WRITE that completes a stripe hands it to a store thread
+/// and returns, so the application fills the next stripe while this one is compressed, encoded and
+/// written to the members (before, the writer waited for all of that on every completed stripe).
+/// A handed-off stripe stays in the file's buffer, sealed: readers are served from it, writers to it
+/// wait, and fsync, close, truncate and the group commit wait for it (<c>WaitSealedLocked</c>) before
+/// they flush the rest. Its record commits under the file's gate exactly as a foreground flush
+/// commits it (<c>CommitStoredLocked</c>), so the crash rules are the same: a committed size never
+/// covers a stripe still buffered. The queue is short; when it is full the writer stores its stripe
+/// itself, which is the backpressure. A store that fails (no space, a member error) leaves the stripe
+/// dirty and unsealed: the next flush of the file stores it again and reports the error to its caller.
+/// </summary>
+public sealed partial class ArgosVolume
+{
+    private const int StoreThreads = 2;
+    private const int StoreQueueDepth = 4;
+
+    private readonly BlockingCollection<StoreJob> _storeQueue = new(boundedCapacity: StoreQueueDepth);
+    private int _storeThreadsStarted;
+    private int _storeFailuresLogged;
+
+    private sealed record StoreJob(InodeId Ino, FileBuffer Buffer, ulong Index, byte[] Data, int RawLength);
+
+    /// <summary>Seals a completed dirty stripe and queues it; false when the queue is full (store it yourself).</summary>
+    private bool TryStoreInBackground(InodeId ino, FileBuffer fb, ulong index)
+    {
+        if (_storeQueue.IsAddingCompleted || !fb.Dirty.TryGetValue(index, out var data)) return false;
+        var rawLength = StripeDataBytes;
+        if (data.Length < rawLength || fb.Size < (index + 1) * (ulong)rawLength) return false;
+        StartStoreThreads();
+        fb.Sealed.Add(index);
+        bool queued;
+        try
+        {
+            queued = _storeQueue.TryAdd(new StoreJob(ino, fb, index, data, rawLength));
+        }
+        catch (InvalidOperationException)
+        {
+            queued = false; // closing: adding completed
+        }
+        if (!queued) fb.Sealed.Remove(index);
+        return queued;
+    }
+
+    private void StartStoreThreads()
+    {
+        if (Volatile.Read(ref _storeThreadsStarted) != 0 || Interlocked.Exchange(ref _storeThreadsStarted, 1) != 0) return;
+        for (var i = 0; i < StoreThreads; i++)
+        {
+            new Thread(StoreLoop) { IsBackground = true, Name = "argos-store" }.Start();
+        }
+    }
+
+    private void StoreLoop()
+    {
+        foreach (var job in _storeQueue.GetConsumingEnumerable())
+        {
+            StoreSealed(job);
+        }
+    }
+
+    private void StoreSealed(StoreJob job)
+    {
+        var (ino, fb, index, data, rawLength) = job;
+        StripeRecord? record = null;
+        Exception? failure = null;
+        try
+        {
+            record = StoreStripe(ino, index, data.AsSpan(0, rawLength));
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        lock (fb.Gate)
+        {
+            try
+            {
+                fb.Sealed.Remove(index);
+                var current = fb.Dirty.TryGetValue(index, out var inBuffer) && ReferenceEquals(inBuffer, data);
+                if (record is { } stored)
+                {
+                    if (fb.Dead || !current)
+                    {
+                        // The file went away meanwhile (its buffer was forgotten): nothing names these extents.
+                        foreach (var e in ExtentsOf(stored)) _log.Allocator.Release(e);
+                    }
+                    else
+                    {
+                        try
+                        {
+                            CommitStoredLocked(ino, fb, [(index, stored)], null, clearInline: false, [index]);
+                        }
+                        catch (Exception e)
+                        {
+                            failure = e; // as in a foreground flush: extents a failed commit may have named stay taken (fsck reclaims them)
+                        }
+                    }
+                }
+                if (!current) ReturnStripeBuffer(data); // forgotten with the file: the store thread owned it
+                if (failure is not null && Interlocked.Increment(ref _storeFailuresLogged) <= 8)
+                {
+                    Console.Error.WriteLine($"argosfs: storing stripe {index} of inode {ino} in the background failed ({failure.Message}); it stays buffered and the next flush of the file retries it");
+                }
+            }
+            finally
+            {
+                Monitor.PulseAll(fb.Gate);
+            }
+        }
+    }
+}
