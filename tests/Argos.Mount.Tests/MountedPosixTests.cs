@@ -50,7 +50,8 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void SetuidSetgid_ClearedOnWriteByNonOwner() => Check("setuid_cleared");
     [Fact] public void Names_Over255BytesGiveENAMETOOLONG_PathsUpToPathMaxWork() => Check("long_names");
     [Fact] public void OTmpfile_IsUnnamedUntilLinkat() => Check("tmpfile");
-    [Fact] public void Fallocate_ModesWorkOrGiveEOPNOTSUPP() => Check("fallocate");
+    [Fact] public void Fallocate_PunchAndZeroRangeWork_CollapseInsertUnshareGiveEOPNOTSUPP() => Check("fallocate");
+    [Fact] public void PunchHole_FreesStripes_SeekHoleFindsIt_ZeroRangeExtends() => Check("punch_hole");
 }
 
 /// <summary>Mount, unmount and remount of one pool: what must survive, and the pool left clean.</summary>
@@ -88,6 +89,25 @@ public sealed class MountLifecycleTests
         var diff = File.ReadAllLines(before).Zip(File.ReadAllLines(after)).Where(p => p.First != p.Second).Take(5).ToList();
         Assert.True(diff.Count == 0 && File.ReadAllLines(before).Length == File.ReadAllLines(after).Length,
             "the tree differs after unmount and remount:\n" + string.Join("\n", diff.Select(p => $"before: {p.First}\nafter:  {p.Second}")));
+        pool.Unmount();
+        pool.AssertScanClean();
+        Assert.Empty(pool.DaemonErrors());
+    }
+
+    [Fact]
+    public void PunchedHoles_SurviveRemount_FsckIsClean()
+    {
+        using var pool = new MountedPool();
+        pool.Mount();
+        Shell.Check("punch_hole", pool.MountPoint, "write");
+        Assert.Empty(pool.DaemonErrors());
+        pool.Unmount();
+
+        pool.AssertScanClean();
+        pool.AssertFsckClean();
+
+        pool.Mount();
+        Shell.Check("punch_hole", pool.MountPoint, "verify");
         pool.Unmount();
         pool.AssertScanClean();
         Assert.Empty(pool.DaemonErrors());

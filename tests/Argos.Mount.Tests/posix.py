@@ -848,6 +848,9 @@ def tmpfile(d):
 
 
 def fallocate(d):
+    # ext4 offers every mode; argosfs offers 0, KEEP_SIZE, PUNCH_HOLE | KEEP_SIZE and ZERO_RANGE, and
+    # answers EOPNOTSUPP to the ones that move data (COLLAPSE_RANGE, INSERT_RANGE), as xfs does on
+    # files it cannot shift. PUNCH_HOLE without KEEP_SIZE is EOPNOTSUPP on every Linux file system.
     fd = os.open(f"{d}/f", os.O_RDWR | os.O_CREAT, 0o644)
     os.write(fd, b"X" * 65536)
     def fa(mode, off, length):
@@ -858,31 +861,87 @@ def fallocate(d):
     eq(os.pread(fd, 8, 0), b"X" * 8, "mode 0 keeps the data")
     eq(fa(FALLOC_FL_KEEP_SIZE, 0, 1 << 20), 0, "FALLOC_FL_KEEP_SIZE")
     eq(os.fstat(fd).st_size, 200_000, "KEEP_SIZE keeps the size")
-    r = fa(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 8192)
-    if r == 0:
-        eq(os.pread(fd, 8192, 4096), b"\0" * 8192, "punched range reads zeros")
-        eq((os.pread(fd, 4096, 0), os.pread(fd, 4096, 12288)), (b"X" * 4096, b"X" * 4096), "around the punched range")
-        eq(os.fstat(fd).st_size, 200_000, "punch keeps the size")
-    elif r != errno.EOPNOTSUPP:
-        raise AssertionError(f"punch hole failed with {errno.errorcode.get(r, r)}, expected success or EOPNOTSUPP")
-    fails_with(errno.EOPNOTSUPP, lambda: check_errno(libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096), "fallocate"),
-               "PUNCH_HOLE without KEEP_SIZE") if r == 0 else None
-    r = fa(FALLOC_FL_ZERO_RANGE, 20480, 4096)
-    if r == 0:
-        eq(os.pread(fd, 4096, 20480), b"\0" * 4096, "zeroed range")
-        eq(os.pread(fd, 4096, 16384), b"X" * 4096, "before the zeroed range")
-    elif r != errno.EOPNOTSUPP:
-        raise AssertionError(f"zero range failed with {errno.errorcode.get(r, r)}, expected success or EOPNOTSUPP")
+    eq(fa(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 8192), 0, "PUNCH_HOLE | KEEP_SIZE")
+    eq(os.pread(fd, 8192, 4096), b"\0" * 8192, "punched range reads zeros")
+    eq((os.pread(fd, 4096, 0), os.pread(fd, 4096, 12288)), (b"X" * 4096, b"X" * 4096), "around the punched range")
+    eq(os.fstat(fd).st_size, 200_000, "punch keeps the size")
+    eq(fa(FALLOC_FL_PUNCH_HOLE, 0, 4096), errno.EOPNOTSUPP, "PUNCH_HOLE without KEEP_SIZE")
+    eq(fa(FALLOC_FL_ZERO_RANGE, 20480, 4096), 0, "ZERO_RANGE")
+    eq(os.pread(fd, 4096, 20480), b"\0" * 4096, "zeroed range")
+    eq(os.pread(fd, 4096, 16384), b"X" * 4096, "before the zeroed range")
     eq(os.pread(fd, 16, 30000), b"X" * 16, "data outside every range is intact")
     size = os.fstat(fd).st_size
-    r = fa(0x08, 0, 4096)  # FALLOC_FL_COLLAPSE_RANGE
-    if r == 0:
-        eq(os.fstat(fd).st_size, size - 4096, "collapse range shrinks the file")
-    elif r != errno.EOPNOTSUPP:
-        raise AssertionError(f"collapse range failed with {errno.errorcode.get(r, r)}, expected success or EOPNOTSUPP")
+    eq(fa(0x08, 0, 4096), errno.EOPNOTSUPP, "COLLAPSE_RANGE")
+    eq(fa(0x20, 0, 4096), errno.EOPNOTSUPP, "INSERT_RANGE")
+    eq(fa(0x40, 0, 4096), errno.EOPNOTSUPP, "UNSHARE_RANGE")
+    eq(os.fstat(fd).st_size, size, "refused modes change nothing")
     os.close(fd)
     r = subprocess.run(["fallocate", "-l", "5M", f"{d}/tool"], capture_output=True, text=True)
     eq((r.returncode, os.stat(f"{d}/tool").st_size), (0, 5 << 20), "fallocate(1) -l 5M: " + r.stderr)
+
+
+def same_bytes(actual, expected, what):
+    if actual == expected:
+        return
+    n = min(len(actual), len(expected))
+    at = next((i for i in range(0, n, 4096) if actual[i:i + 4096] != expected[i:i + 4096]), n)
+    at = next((i for i in range(at, min(n, at + 4096)) if actual[i] != expected[i]), at)
+    raise AssertionError(f"{what}: {len(actual)} bytes, expected {len(expected)}; first difference at byte {at}")
+
+
+def punch_hole(d, phase="write"):
+    # ext4: a punched range reads zeros, the size stays, its blocks are freed (st_blocks drops) and
+    # SEEK_HOLE finds it; ZERO_RANGE zeroes, and without KEEP_SIZE extends the file. argosfs frees
+    # the whole stripes inside the range (512 KiB for this 2+1 pool) and zeroes the bytes at its edges.
+    MiB = 1 << 20
+    size = 16 * MiB
+    p_start, p_len = 3 * MiB + 123, 8 * MiB   # fallocate(2) PUNCH_HOLE | KEEP_SIZE on p
+    t_start, t_len = MiB + 7, 2 * MiB         # fallocate(1) -p on tool
+    n_start, n_len = size - 50, 4 * MiB       # fallocate(1) -z -n (KEEP_SIZE) on tool, past the end
+    z_start, z_len = size - 100, MiB          # fallocate(1) -z on tool: extends it
+    expected_p = bytearray(pattern(21, size))
+    expected_p[p_start:p_start + p_len] = bytes(p_len)
+    expected_t = bytearray(pattern(22, size)) + bytes(z_start + z_len - size)
+    expected_t[t_start:t_start + t_len] = bytes(t_len)
+    expected_t[z_start:] = bytes(len(expected_t) - z_start)
+    if phase == "write":
+        write(f"{d}/p", pattern(21, size))
+        write(f"{d}/tool", pattern(22, size))
+        fd = os.open(f"{d}/p", os.O_RDWR)
+        os.fsync(fd)
+        before = os.fstat(fd).st_blocks
+        check_errno(libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, p_start, p_len), "fallocate PUNCH_HOLE")
+        st = os.fstat(fd)
+        eq(st.st_size, size, "PUNCH_HOLE keeps the size")
+        freed = (before - st.st_blocks) * 512
+        if freed < p_len - 2 * MiB:
+            raise AssertionError(f"st_blocks went from {before} to {st.st_blocks} ({freed} bytes) after punching {p_len} bytes: the range was not freed")
+        os.close(fd)
+        run("fallocate", "--punch-hole", "--offset", str(t_start), "--length", str(t_len), f"{d}/tool")
+        eq(os.stat(f"{d}/tool").st_size, size, "fallocate(1) -p keeps the size")
+        run("fallocate", "--zero-range", "--keep-size", "--offset", str(n_start), "--length", str(n_len), f"{d}/tool")
+        eq(os.stat(f"{d}/tool").st_size, size, "fallocate(1) -z -n keeps the size")
+        run("fallocate", "--zero-range", "--offset", str(z_start), "--length", str(z_len), f"{d}/tool")
+        eq(os.stat(f"{d}/tool").st_size, z_start + z_len, "fallocate(1) -z past the end extends the file")
+        for flag in ["--collapse-range", "--insert-range"]:
+            r = subprocess.run(["fallocate", flag, "--offset", "0", "--length", str(MiB), f"{d}/tool"], capture_output=True, text=True)
+            if r.returncode == 0 or "not supported" not in r.stderr:
+                raise AssertionError(f"fallocate(1) {flag}: exit {r.returncode}, {r.stderr!r}; expected EOPNOTSUPP")
+        eq(os.stat(f"{d}/tool").st_size, z_start + z_len, "refused modes keep the size")
+    # Both phases (after a remount too): the data, the holes and the blocks.
+    same_bytes(read(f"{d}/p"), bytes(expected_p), "p after PUNCH_HOLE")
+    same_bytes(read(f"{d}/tool"), bytes(expected_t), "tool after fallocate(1) -p, -z -n and -z")
+    fd = os.open(f"{d}/p", os.O_RDONLY)
+    hole = os.lseek(fd, 0, os.SEEK_HOLE)
+    if not p_start <= hole < p_start + p_len:
+        raise AssertionError(f"SEEK_HOLE from 0 gave {hole}: expected the punched hole in [{p_start}, {p_start + p_len})")
+    data = os.lseek(fd, hole, os.SEEK_DATA)
+    if not hole < data <= p_start + p_len:
+        raise AssertionError(f"SEEK_DATA from the punched hole at {hole} gave {data}: expected the data after it, by {p_start + p_len}")
+    blocks = os.fstat(fd).st_blocks * 512
+    if blocks > size - p_len + 2 * MiB:
+        raise AssertionError(f"st_blocks is {blocks} bytes for a {size}-byte file with {p_len} bytes punched")
+    os.close(fd)
 
 
 def hold_open(d):
@@ -971,7 +1030,7 @@ def tree_digest(d, out):
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, renameat2, append_trunc, sparse_seek, mmap_write,
                                   large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, supplementary_groups, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
-                                  tmpfile, fallocate, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
+                                  tmpfile, fallocate, punch_hole, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 
 if __name__ == "__main__":
     name, root, *args = sys.argv[1:]

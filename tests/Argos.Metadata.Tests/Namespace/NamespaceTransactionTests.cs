@@ -186,6 +186,30 @@ public class NamespaceTransactionTests
         Assert.Equal(Dump(h.Ns), Dump(h.Replay()));
     }
 
+    [Theory]
+    [InlineData(10, 3, 5)]     // a few from the middle: removed in place
+    [InlineData(100, 10, 90)]  // many from the middle: the survivors are copied
+    [InlineData(10, 0, 10)]    // all of them
+    [InlineData(10, 4, 4)]     // an empty range
+    public void RemoveStripes_Range_RemovesOnlyThoseAndReplays(int count, int first, int end)
+    {
+        using var h = new Harness();
+        InodeId f = h.Create(R, "f");
+        for (ulong i = 0; i < (ulong)count; i++)
+        {
+            h.Run(tx => h.Ns.PutStripe(tx, f, new StripeIndex(i), RecordEncodingTests.SampleStripe() with { RawLength = i }));
+        }
+        IReadOnlyList<KeyValuePair<StripeIndex, StripeRecord>> removed =
+            h.Run(tx => h.Ns.RemoveStripes(tx, f, new StripeIndex((ulong)first), new StripeIndex((ulong)end)));
+        Assert.Equal(Enumerable.Range(first, end - first).Select(i => (ulong)i), removed.Select(r => r.Key.Value));
+        Assert.All(removed, r => Assert.Equal(r.Key.Value, r.Value.RawLength));
+        var left = new List<KeyValuePair<StripeIndex, StripeRecord>>();
+        h.Ns.GetStripes(f, new StripeIndex(0), int.MaxValue, left);
+        Assert.Equal(Enumerable.Range(0, count).Where(i => i < first || i >= end).Select(i => (ulong)i), left.Select(r => r.Key.Value));
+        Assert.Equal(count - (end - first), h.Ns.StripeCount(f));
+        Assert.Equal(Dump(h.Ns), Dump(h.Replay()));
+    }
+
     [Fact]
     public void EnumerateAll_DetectsConcurrentMutation()
     {

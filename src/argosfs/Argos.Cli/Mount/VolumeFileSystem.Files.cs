@@ -13,6 +13,8 @@ public sealed partial class VolumeFileSystem
     private const int O_RDONLY = 0;
     private const int O_TRUNC = 0x200;
     private const int FALLOC_FL_KEEP_SIZE = 0x01;
+    private const int FALLOC_FL_PUNCH_HOLE = 0x02;
+    private const int FALLOC_FL_ZERO_RANGE = 0x10;
     private const int SEEK_DATA = 3;
     private const int SEEK_HOLE = 4;
 
@@ -315,16 +317,38 @@ public sealed partial class VolumeFileSystem
         }
     }
 
+    /// <summary>
+    /// fallocate(2). Space is taken at write time, so there is nothing to reserve: mode 0 only extends
+    /// the size (a hole), KEEP_SIZE does nothing. PUNCH_HOLE (with KEEP_SIZE, as Linux requires) and
+    /// ZERO_RANGE make the range read zeros and release the stripes it covers (ArgosVolume.Holes.cs).
+    /// COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE and the rest: EOPNOTSUPP.
+    /// </summary>
     public override Errno Fallocate(in FuseContext context, NodeId node, FileHandle handle, ulong offset, ulong length, int mode)
     {
         var ino = Ino(node);
         var caller = Caller(context);
-        if (mode == FALLOC_FL_KEEP_SIZE) return Errno.None; // space is taken at write time; nothing to reserve
-        if (mode != 0) return Errno.EOPNOTSUPP;             // punch-hole / zero-range / collapse: not offered
+        var supported = mode is 0 or FALLOC_FL_KEEP_SIZE or (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
+            or FALLOC_FL_ZERO_RANGE or (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
+        if (!supported) return Errno.EOPNOTSUPP;
+        // The kernel checks both before it asks; an in-process session does not.
+        if (_handles.TryGetValue(handle.Value, out var open) && (open.Flags & O_ACCMODE) == O_RDONLY) return Errno.EBADF;
+        if (settings.ReadOnly) return Errno.EROFS;
+        if (mode == FALLOC_FL_KEEP_SIZE) return Errno.None;
         return Run(() =>
         {
-            var end = offset + length;
-            if (end > volume.GetAttr(ino).Size) volume.Truncate(ino, end, caller);
+            if ((mode & FALLOC_FL_PUNCH_HOLE) != 0)
+            {
+                volume.PunchHole(ino, offset, length, caller);
+            }
+            else if ((mode & FALLOC_FL_ZERO_RANGE) != 0)
+            {
+                volume.ZeroRange(ino, offset, length, keepSize: (mode & FALLOC_FL_KEEP_SIZE) != 0, caller);
+            }
+            else
+            {
+                var end = offset + length;
+                if (end > volume.GetAttr(ino).Size) volume.Truncate(ino, end, caller);
+            }
         });
     }
 

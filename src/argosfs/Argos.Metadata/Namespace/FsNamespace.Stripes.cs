@@ -103,24 +103,50 @@ public sealed partial class FsNamespace
     }
 
     /// <summary>Deletes stripes with index ≥ <paramref name="first"/> (truncate) and returns them; free their extents after the commit.</summary>
-    public IReadOnlyList<KeyValuePair<StripeIndex, StripeRecord>> RemoveStripesFrom(NamespaceTransaction tx, InodeId ino, StripeIndex first)
+    public IReadOnlyList<KeyValuePair<StripeIndex, StripeRecord>> RemoveStripesFrom(NamespaceTransaction tx, InodeId ino, StripeIndex first) =>
+        RemoveStripes(tx, ino, first, new StripeIndex(ulong.MaxValue)); // no stripe has index 2^64-1: a file ends before 2^63
+
+    /// <summary>
+    /// Deletes stripes with <paramref name="first"/> ≤ index &lt; <paramref name="end"/> (a punched hole) and returns
+    /// them; free their extents after the commit. Only the removed stripes reach the log.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<StripeIndex, StripeRecord>> RemoveStripes(NamespaceTransaction tx, InodeId ino, StripeIndex first, StripeIndex end)
     {
         BeginMutation(tx);
         try
         {
             Node(ino.Value);
             var removed = new List<KeyValuePair<StripeIndex, StripeRecord>>();
-            if (_stripes.TryGetValue(ino.Value, out SortedList<ulong, StripeRecord>? list))
+            if (first.Value < end.Value && _stripes.TryGetValue(ino.Value, out SortedList<ulong, StripeRecord>? list))
             {
                 int start = LowerBound(list, first.Value);
-                for (int i = start; i < list.Count; i++)
+                int stop = LowerBound(list, end.Value);
+                for (int i = start; i < stop; i++)
                 {
                     TouchStripe(tx, ino.Value, list.Keys[i]);
                     removed.Add(new(new StripeIndex(list.Keys[i]), list.Values[i]));
                 }
-                for (int i = list.Count - 1; i >= start; i--)
+                if ((long)(stop - start) * (list.Count - stop) <= list.Count)
                 {
-                    list.RemoveAt(i);
+                    // From the end (truncate) or a few: each RemoveAt shifts only the stripes after it.
+                    for (int i = stop - 1; i >= start; i--)
+                    {
+                        list.RemoveAt(i);
+                    }
+                }
+                else
+                {
+                    // Many from the middle: one copy of the survivors, not one shift per removed stripe.
+                    var kept = new SortedList<ulong, StripeRecord>(list.Count - (stop - start));
+                    for (int i = 0; i < list.Count; i++)
+                    {
+                        if (i < start || i >= stop)
+                        {
+                            kept.Add(list.Keys[i], list.Values[i]);
+                        }
+                    }
+                    list = kept;
+                    _stripes[ino.Value] = kept;
                 }
                 if (list.Count == 0)
                 {
