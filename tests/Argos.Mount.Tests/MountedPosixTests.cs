@@ -33,6 +33,7 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void InodeTypes_AllSevenKindsWithDeviceNumbers() => Check("inode_types");
     [Fact] public void HardLinks_ShareOneInodeNumberAndCountNlink() => Check("hard_links");
     [Fact] public void Rename_OverExistingFilesAndOfDirectories() => Check("rename");
+    [Fact] public void Rename_MovesTheCtimeOfEveryInodeKind() => Check("rename_ctime");
     [Fact] public void Renameat2_ExchangeAndNoreplace() => Check("renameat2");
     [Fact] public void OAppendAndOTrunc_AndTruncate() => Check("append_trunc");
     [Fact] public void SparseFile_SeekDataSeekHoleAndBlocks() => Check("sparse_seek");
