@@ -221,12 +221,17 @@ public sealed partial class ArgosVolume
         {
             if (_disposed) return;
             if (_stripeCache.Contains(ino, index, StripeVersion(record))) continue;
+            // Still the stored version? A truncate, punch or rewrite since it was queued frees its
+            // extents, and reading them would count a false checksum error against a member.
+            if (!_ns.TryGetStripe(ino, new StripeIndex(index), out var current) || StripeVersion(current) != StripeVersion(record)) continue;
             try
             {
                 LoadStripe(ino, index, record).Dispose();
             }
-            catch (Exception e) when (e is VolumeException or IOException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception)
             {
+                // Anything: this thread must never take the daemon down (a volume closing under it
+                // disposes the members; a stripe may be freed and its extents reused meanwhile).
                 // A prefetch is a guess: the demand read of this stripe, if it comes, decodes it again
                 // and reports the failure to the reader with the stripe named.
             }
@@ -362,7 +367,14 @@ public sealed partial class ArgosVolume
                 handoff[j] = Task.Run(() => ReadOne(i));
             }
             ReadOne(first + count - 1);
-            Task.WaitAll(handoff);
+            try
+            {
+                Task.WaitAll(handoff);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
         }
         else
         {

@@ -61,7 +61,16 @@ public sealed partial class ArgosVolume
     {
         foreach (var job in _storeQueue.GetConsumingEnumerable())
         {
-            StoreSealed(job);
+            try
+            {
+                StoreSealed(job);
+            }
+            catch (Exception e)
+            {
+                // StoreSealed handles store and commit failures itself; this is the last line so a
+                // store thread never takes the daemon down.
+                Console.Error.WriteLine($"argosfs: store thread: {e.Message}");
+            }
         }
     }
 
