@@ -143,8 +143,14 @@ public sealed partial class ArgosVolume
             }
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
-                using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
-                if (fb is null) Readahead(ino, index, fileSize);
+                // A random read of a raw stripe costs one data shard, not the stripe; a sequential
+                // reader decodes whole stripes into the cache and reads ahead.
+                var sequential = NoteStripeRead(ino, index);
+                if (sequential || _stripeCache.Contains(ino, index, StripeVersion(stripe)) || !TryReadWithinShard(stripe, within, target))
+                {
+                    using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
+                }
+                if (sequential && fb is null) Readahead(ino, index, fileSize);
             }
             else if (index == 0)
             {

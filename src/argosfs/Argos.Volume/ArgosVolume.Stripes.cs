@@ -192,9 +192,6 @@ public sealed partial class ArgosVolume
     /// </summary>
     private void Readahead(InodeId ino, ulong index, ulong fileSize)
     {
-        var previous = _lastReadStripe.GetValueOrDefault(ino.Value, ulong.MaxValue);
-        _lastReadStripe[ino.Value] = index;
-        if (previous != index && previous + 1 != index) return;
         var s = (ulong)StripeDataBytes;
         for (var next = index + 1; next <= index + ReadaheadStripes && next * s < fileSize; next++)
         {
@@ -203,6 +200,68 @@ public sealed partial class ArgosVolume
             if (_decoding.ContainsKey((ino.Value, next, version)) || _stripeCache.Contains(ino, next, version)) continue;
             StartReadaheadThreads();
             _readaheadQueue.TryAdd((ino, next, record)); // full: the readers are far ahead of the disk; drop it
+        }
+    }
+
+    /// <summary>Records a read of stripe <paramref name="index"/>; true when the previous read of the file was this stripe or the one before (a sequential reader).</summary>
+    private bool NoteStripeRead(InodeId ino, ulong index)
+    {
+        var previous = _lastReadStripe.GetValueOrDefault(ino.Value, ulong.MaxValue);
+        _lastReadStripe[ino.Value] = index;
+        return previous == index || previous + 1 == index;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="target"/> (at <paramref name="within"/> bytes into the stripe) from the one
+    /// data shard that holds it, when the stripe is erasure coded and stored raw and unencrypted, so the
+    /// shard's bytes are the file's bytes; the shard is checked against its CRC32C as a whole. False when
+    /// that does not apply (the range spans shards, the stripe is compressed, encrypted or replicated) or
+    /// the shard is absent, unreadable or bad: the caller then decodes the stripe, which rebuilds it from
+    /// the others and counts the error. The stripe's plaintext checksum needs the whole stripe; full reads,
+    /// fsck --full and scrub check it.
+    /// </summary>
+    private bool TryReadWithinShard(in StripeRecord record, int within, Span<byte> target)
+    {
+        if (record.Kind != StripeKind.ErasureCoded || record.Encrypted || record.Codec != RecordCodec.None || target.IsEmpty)
+        {
+            return false;
+        }
+        var s = (int)record.ChunkBytes;
+        var shard = within / s;
+        if (shard >= record.K || (within + target.Length - 1) / s != shard || record.StoredLength != record.RawLength)
+        {
+            return false;
+        }
+        var loc = record.Shards.Span[shard];
+        var member = new MemberIndex(loc.Member);
+        if (!_log.IsPresent(member))
+        {
+            return false;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(s);
+        try
+        {
+            var span = buffer.AsSpan(0, s);
+            try
+            {
+                _log.ReadAt(member, (long)loc.OffsetBytes, span);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            if (Crc32C.Compute(span) != loc.Crc32c)
+            {
+                return false;
+            }
+            // Past the stripe's raw length the shard holds zero padding; read it as zeros regardless.
+            var valid = (int)Math.Clamp((long)record.RawLength - (long)shard * s, 0, s);
+            CopyPadded(span[..valid], within - shard * s, target);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -191,7 +191,8 @@ public sealed partial class VolumeFileSystem
         valueLength = 0;
         try
         {
-            var value = Ns.GetXattr(Ino(node), name, Caller(context)).Span;
+            if (!Ns.TryGetXattr(Ino(node), name, Caller(context), out var found)) return Errno.ENODATA;
+            var value = found.Span;
             if (value.Length > destination.Length) return Errno.E2BIG;
             value.CopyTo(destination);
             valueLength = value.Length;

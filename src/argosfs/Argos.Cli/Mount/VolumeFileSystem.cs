@@ -98,7 +98,11 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
     {
         try
         {
-            var attr = Ns.Lookup(Ino(parent), name);
+            if (!Ns.TryLookup(Ino(parent), name, out var attr))
+            {
+                entry = FuseEntry.Negative(settings.NegativeTimeout);
+                return settings.NegativeTimeout > TimeSpan.Zero ? Errno.None : Errno.ENOENT;
+            }
             entry = Entry(volume.GetAttr(attr.Ino));
             return Errno.None;
         }

@@ -20,6 +20,19 @@ public sealed partial class FsNamespace
 {
     public ReadOnlyMemory<byte> GetXattr(InodeId ino, ReadOnlySpan<byte> name, in Credentials caller)
     {
+        if (!TryGetXattr(ino, name, caller, out var value))
+        {
+            ThrowHelper.Fail(Errno.ENODATA, $"inode {ino} has no attribute '{ThrowHelper.NameText(name)}' visible to uid {caller.Uid}");
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// <see cref="GetXattr"/> without the exception for an attribute that is not there (ENODATA: the
+    /// kernel asks for security.capability before the first write to every file). Other failures throw.
+    /// </summary>
+    public bool TryGetXattr(InodeId ino, ReadOnlySpan<byte> name, in Credentials caller, out ReadOnlyMemory<byte> value)
+    {
         _lock.EnterReadLock();
         try
         {
@@ -27,13 +40,16 @@ public sealed partial class FsNamespace
             XattrNamespace ns = ValidateXattrName(name);
             if (ns == XattrNamespace.Trusted && !caller.IsRoot)
             {
-                ThrowHelper.Fail(Errno.ENODATA, $"no attribute '{ThrowHelper.NameText(name)}' visible to uid {caller.Uid} on inode {ino}");
+                value = default; // trusted.* is invisible to others
+                return false;
             }
-            if (!TryGetXattrValue(node.Ino, name, out byte[]? value))
+            if (!TryGetXattrValue(node.Ino, name, out byte[]? found))
             {
-                ThrowHelper.Fail(Errno.ENODATA, $"inode {ino} has no attribute '{ThrowHelper.NameText(name)}'");
+                value = default;
+                return false;
             }
-            return value;
+            value = found;
+            return true;
         }
         finally
         {

@@ -302,7 +302,27 @@ public sealed partial class FsNamespace : IRecordStore, IDisposable
         return dir;
     }
 
-    private ulong LookupCore(ulong parent, ReadOnlySpan<byte> name)
+    /// <summary>
+    /// <see cref="Lookup"/> without the exception for the common miss (a name that is not there: every
+    /// O_CREAT|O_EXCL and every PATH search asks): false then. Other failures (not a directory, a bad
+    /// name) still throw.
+    /// </summary>
+    public bool TryLookup(InodeId parent, ReadOnlySpan<byte> name, out InodeAttributes attributes)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var child = LookupCore(parent.Value, name, throwIfMissing: false);
+            attributes = child == 0 ? default : Node(child).ToAttributes();
+            return child != 0;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private ulong LookupCore(ulong parent, ReadOnlySpan<byte> name, bool throwIfMissing = true)
     {
         InodeNode dir = Directory(parent);
         if (name.Length == 1 && name[0] == (byte)'.')
@@ -318,7 +338,7 @@ public sealed partial class FsNamespace : IRecordStore, IDisposable
         {
             return index.At(slot).Child;
         }
-        ThrowHelper.NoEntry(parent, name);
+        if (throwIfMissing) ThrowHelper.NoEntry(parent, name);
         return 0;
     }
 
