@@ -82,7 +82,8 @@ public sealed partial class ArgosVolume
     /// <summary>
     /// Relatime after a read of <paramref name="ino"/> (file data or a directory listing): sets atime
     /// to now when it is not newer than mtime or ctime, or is a day old; otherwise, and on a
-    /// read-only volume, does nothing. The change rides the next group commit (never an fsync).
+    /// read-only volume, does nothing. The change rides the next group commit (never an fsync) and does
+    /// not count toward its transaction bound.
     /// </summary>
     public void NoteAccess(InodeId ino)
     {
@@ -95,7 +96,7 @@ public sealed partial class ArgosVolume
         {
             return; // the common case: one read-locked lookup
         }
-        Mutate(tx => _ns.TouchAtime(tx, ino, now));
+        Mutate(tx => { _ns.TouchAtime(tx, ino, now); return true; }, durable: false, extraOps: null, lazy: true);
     }
 
     public int Read(InodeId ino, ulong offset, Span<byte> destination)

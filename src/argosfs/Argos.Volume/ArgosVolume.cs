@@ -55,6 +55,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
     private readonly Thread? _committer;
     private readonly ManualResetEventSlim _stop = new();
     private int _pendingTransactions;
+    private int _pendingLazy; // of _pendingTransactions, those that do not count toward CommitMaxTransactions
     private DateTime _oldestPending = DateTime.MaxValue;
     private StripeCipher? _cipher;
     private bool _disposed;
@@ -150,7 +151,15 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
     /// durable at the next flush, at most CommitInterval / CommitMaxTransactions later, or now when
     /// <paramref name="durable"/>). Shard extents of inodes the mutation freed are released with it.
     /// </summary>
-    public T Mutate<T>(Func<NamespaceTransaction, T> action, bool durable = false, IReadOnlyList<RecordOp>? extraOps = null)
+    public T Mutate<T>(Func<NamespaceTransaction, T> action, bool durable = false, IReadOnlyList<RecordOp>? extraOps = null) =>
+        Mutate(action, durable, extraOps, lazy: false);
+
+    /// <summary>
+    /// <paramref name="lazy"/>: the transaction rides the group commit interval but does not count toward
+    /// its transaction bound (relatime's atime updates, as lazytime does: a read never waits for a
+    /// commit, and losing an atime update in a crash loses nothing else).
+    /// </summary>
+    private T Mutate<T>(Func<NamespaceTransaction, T> action, bool durable, IReadOnlyList<RecordOp>? extraOps, bool lazy)
     {
         ThrowIfReadOnly("change the filesystem");
         lock (_commitGate)
@@ -179,8 +188,9 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
             {
                 _log.Append(commit);
                 if (_pendingTransactions++ == 0) _oldestPending = DateTime.UtcNow;
+                if (lazy) _pendingLazy++;
             }
-            if (durable || _pendingTransactions >= _options.CommitMaxTransactions)
+            if (durable || _pendingTransactions - _pendingLazy >= _options.CommitMaxTransactions)
             {
                 FlushLogLocked();
             }
@@ -209,6 +219,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
         _log.FlushData();
         _log.Flush();
         _pendingTransactions = 0;
+        _pendingLazy = 0;
         _oldestPending = DateTime.MaxValue;
     }
 
