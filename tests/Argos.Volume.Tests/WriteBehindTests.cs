@@ -163,6 +163,73 @@ public sealed class WriteBehindTests
         }
     }
 
+    [Fact]
+    public void AStripeStoredBeforeALowerOne_WaitsForIt_RecordsCommitInIndexOrder()
+    {
+        using var pool = new TempPool();
+        var blockers = new List<BlockingDevice>();
+        var gate = new ManualResetEventSlim(false);
+        var options = new VolumeOpenOptions
+        {
+            DeviceWrapper = d =>
+            {
+                var b = new BlockingDevice(d, gate);
+                lock (blockers) blockers.Add(b);
+                return b;
+            },
+        };
+        var data = new byte[2 * Stripe];
+        new Random(9).NextBytes(data);
+        using (var v = ArgosVolume.Open(pool.Images.ToList(), options))
+        using (new Opener(gate)) // a failing assertion must not leave the store thread blocked for 30 s
+        {
+            var ino = CreateFile(v, "f");
+            v.Flush(ino, durable: true);
+            BlockingDevice.Armed = 1; // the next shard write blocks until the gate opens
+            v.Write(ino, 0, data.AsSpan(0, Stripe), s_root); // stripe 0: handed off, its store blocks
+            Thread.Sleep(300);
+            v.Write(ino, Stripe, data.AsSpan(Stripe), s_root); // stripe 1: stored by the other thread
+            Thread.Sleep(500);
+            Assert.False(v.Namespace.TryGetStripe(ino, new StripeIndex(1), out _), "stripe 1 committed before stripe 0");
+            Assert.False(v.Namespace.TryGetStripe(ino, new StripeIndex(0), out _));
+            Assert.Equal(data, Read(v, ino, 0, data.Length)); // served from the sealed buffers meanwhile
+            gate.Set();
+            v.Flush(ino, durable: true);
+            Assert.True(v.Namespace.TryGetStripe(ino, new StripeIndex(0), out _));
+            Assert.True(v.Namespace.TryGetStripe(ino, new StripeIndex(1), out _));
+            Assert.Equal((ulong)data.Length, v.Namespace.GetAttr(ino).Size);
+        }
+        using (var v = pool.Open(readOnly: true))
+        {
+            var ino = v.Namespace.Lookup(InodeId.Root, Encoding.UTF8.GetBytes("f")).Ino;
+            Assert.Equal(data, Read(v, ino, 0, data.Length));
+        }
+    }
+
+    private sealed class Opener(ManualResetEventSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Set();
+    }
+
+    /// <summary>Blocks one whole-shard write (the first after <see cref="Armed"/> is set) until the gate opens.</summary>
+    private sealed class BlockingDevice(IMemberDevice inner, ManualResetEventSlim gate) : IMemberDevice
+    {
+        public static int Armed;
+        public string Path => inner.Path;
+        public long CapacityBytes => inner.CapacityBytes;
+        public bool IsBlockDevice => inner.IsBlockDevice;
+        public bool IsReadOnly => inner.IsReadOnly;
+        public void ReadAt(long offsetBytes, Span<byte> buffer) => inner.ReadAt(offsetBytes, buffer);
+        public void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer)
+        {
+            if (buffer.Length == 256 * 1024 && Interlocked.Exchange(ref Armed, 0) == 1) gate.Wait(TimeSpan.FromSeconds(30));
+            inner.WriteAt(offsetBytes, buffer);
+        }
+        public void Flush() => inner.Flush();
+        public void Discard(long offsetBytes, long lengthBytes) => inner.Discard(offsetBytes, lengthBytes);
+        public void Dispose() => inner.Dispose();
+    }
+
     /// <summary>Fails writes of a whole 256 KiB shard (file data) while <see cref="FailShardWrites"/> is set; metadata writes pass.</summary>
     private sealed class FailingWriteDevice(IMemberDevice inner) : IMemberDevice
     {

@@ -34,6 +34,8 @@ public sealed partial class ArgosVolume
         public DateTime FirstDirty = DateTime.MaxValue;
         /// <summary>Dirty stripes handed to a store thread: read-only until their records commit.</summary>
         public readonly HashSet<ulong> Sealed = new();
+        /// <summary>Sealed stripes stored already, waiting for a lower one still being stored: records commit in index order.</summary>
+        public readonly SortedDictionary<ulong, (StripeRecord Record, byte[] Data)> Parked = new();
     }
 
     /// <summary>Attributes with buffered writes taken into account (the size a reader sees).</summary>

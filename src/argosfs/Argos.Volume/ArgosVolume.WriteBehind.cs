@@ -12,7 +12,8 @@ namespace Argos.Volume;
 /// wait, and fsync, close, truncate and the group commit wait for it (<c>WaitSealedLocked</c>) before
 /// they flush the rest. Its record commits under the file's gate exactly as a foreground flush
 /// commits it (<c>CommitStoredLocked</c>), so the crash rules are the same: a committed size never
-/// covers a stripe still buffered. The queue is short; when it is full the writer stores its stripe
+/// covers a stripe still buffered, and records of one file commit in index order (a stripe stored
+/// before a lower one waits, parked, and commits with it). The queue is short; when it is full the writer stores its stripe
 /// itself, which is the backpressure. A store that fails (no space, a member error) leaves the stripe
 /// dirty and unsealed: the next flush of the file stores it again and reports the error to its caller.
 /// </summary>
@@ -91,20 +92,52 @@ public sealed partial class ArgosVolume
         {
             try
             {
-                fb.Sealed.Remove(index);
                 var current = fb.Dirty.TryGetValue(index, out var inBuffer) && ReferenceEquals(inBuffer, data);
-                if (record is { } stored)
+                if (fb.Dead || !current)
                 {
-                    if (fb.Dead || !current)
+                    // The file went away meanwhile (its buffer was forgotten): nothing names these extents,
+                    // and the buffers of forgotten sealed stripes are the store threads' to give back.
+                    fb.Sealed.Remove(index);
+                    if (record is { } orphan) ReleaseExtents(orphan);
+                    if (!current) ReturnStripeBuffer(data);
+                    foreach (var (key, parked) in fb.Parked)
                     {
-                        // The file went away meanwhile (its buffer was forgotten): nothing names these extents.
-                        foreach (var e in ExtentsOf(stored)) _log.Allocator.Release(e);
+                        ReleaseExtents(parked.Record);
+                        fb.Sealed.Remove(key);
+                        var stillBuffered = fb.Dirty.TryGetValue(key, out var b) && ReferenceEquals(b, parked.Data);
+                        if (!stillBuffered) ReturnStripeBuffer(parked.Data);
                     }
-                    else
+                    fb.Parked.Clear();
+                    return;
+                }
+                if (record is not { } stored)
+                {
+                    // Stays dirty (unsealed) for the next flush. Stripes above it stored meanwhile must
+                    // not commit: the committed size stops below this one, so they would lie past it.
+                    fb.Sealed.Remove(index);
+                    foreach (var (above, parked) in fb.Parked.Where(p => p.Key > index).ToList())
                     {
+                        ReleaseExtents(parked.Record);
+                        fb.Parked.Remove(above);
+                        fb.Sealed.Remove(above);
+                    }
+                }
+                else
+                {
+                    fb.Parked[index] = (stored, data);
+                    // Commit, in one transaction, the parked stripes below the lowest one still being stored.
+                    var storing = fb.Sealed.Where(i => !fb.Parked.ContainsKey(i)).DefaultIfEmpty(ulong.MaxValue).Min();
+                    var ready = fb.Parked.Where(p => p.Key < storing).Select(p => (p.Key, p.Value.Record)).ToList();
+                    if (ready.Count > 0)
+                    {
+                        foreach (var (i, _) in ready)
+                        {
+                            fb.Parked.Remove(i);
+                            fb.Sealed.Remove(i);
+                        }
                         try
                         {
-                            CommitStoredLocked(ino, fb, [(index, stored)], null, clearInline: false, [index]);
+                            CommitStoredLocked(ino, fb, ready, null, clearInline: false, ready.Select(r => r.Key).ToList());
                         }
                         catch (Exception e)
                         {
@@ -112,7 +145,6 @@ public sealed partial class ArgosVolume
                         }
                     }
                 }
-                if (!current) ReturnStripeBuffer(data); // forgotten with the file: the store thread owned it
                 if (failure is not null && Interlocked.Increment(ref _storeFailuresLogged) <= 8)
                 {
                     Console.Error.WriteLine($"argosfs: storing stripe {index} of inode {ino} in the background failed ({failure.Message}); it stays buffered and the next flush of the file retries it");
@@ -123,5 +155,10 @@ public sealed partial class ArgosVolume
                 Monitor.PulseAll(fb.Gate);
             }
         }
+    }
+
+    private void ReleaseExtents(in StripeRecord record)
+    {
+        foreach (var e in ExtentsOf(record)) _log.Allocator.Release(e);
     }
 }
