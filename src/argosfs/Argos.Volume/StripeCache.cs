@@ -13,6 +13,7 @@ internal sealed class StripeCache(long capacityBytes)
     private readonly object _gate = new();
     private readonly Dictionary<(ulong Ino, ulong Index), LinkedListNode<Entry>> _map = new();
     private readonly LinkedList<Entry> _lru = new();
+    private readonly Dictionary<ulong, HashSet<ulong>> _indicesByInode = new(); // Forget(ino) without a scan of the cache
     private long _bytes;
 
     private sealed record Entry((ulong Ino, ulong Index) Key, ulong Version, StripeData Data, int Footprint);
@@ -53,6 +54,11 @@ internal sealed class StripeCache(long capacityBytes)
             RemoveLocked((ino.Value, index));
             var node = _lru.AddFirst(new Entry((ino.Value, index), version, data, footprint));
             _map[(ino.Value, index)] = node;
+            if (!_indicesByInode.TryGetValue(ino.Value, out var indices))
+            {
+                _indicesByInode[ino.Value] = indices = new HashSet<ulong>();
+            }
+            indices.Add(index);
             _bytes += footprint;
             while (_bytes > capacityBytes && _lru.Last is { } last)
             {
@@ -65,8 +71,8 @@ internal sealed class StripeCache(long capacityBytes)
     {
         lock (_gate)
         {
-            var keys = _map.Keys.Where(k => k.Ino == ino.Value).ToList();
-            foreach (var k in keys) RemoveLocked(k);
+            if (!_indicesByInode.TryGetValue(ino.Value, out var indices)) return;
+            foreach (var index in indices.ToList()) RemoveLocked((ino.Value, index));
         }
     }
 
@@ -75,10 +81,14 @@ internal sealed class StripeCache(long capacityBytes)
         lock (_gate) RemoveLocked((ino.Value, index));
     }
 
-    private void RemoveLocked((ulong, ulong) key)
+    private void RemoveLocked((ulong Ino, ulong Index) key)
     {
         if (_map.Remove(key, out var node))
         {
+            if (_indicesByInode.TryGetValue(key.Ino, out var indices) && indices.Remove(key.Index) && indices.Count == 0)
+            {
+                _indicesByInode.Remove(key.Ino);
+            }
             _lru.Remove(node);
             _bytes -= node.Value.Footprint;
             node.Value.Data.Release();
