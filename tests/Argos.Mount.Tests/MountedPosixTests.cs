@@ -96,6 +96,27 @@ public sealed class MountLifecycleTests
     }
 
     [Fact]
+    public void Readahead_IsTwoStripesByDefault_ReadaheadKbSetsIt_ZeroKeepsTheKernelDefault()
+    {
+        static int ReadaheadKb(MountedPool pool)
+        {
+            var (code, dev) = Shell.Run("mountpoint", "-d", pool.MountPoint);
+            Assert.Equal(0, code);
+            return int.Parse(File.ReadAllText($"/sys/class/bdi/{dev.Trim()}/read_ahead_kb").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        using var pool = new MountedPool();
+        pool.Mount();
+        Assert.Equal(1024, ReadaheadKb(pool)); // 2 × (2 × 256 KiB)
+        pool.Unmount();
+        pool.Mount("-o", "readahead_kb=256");
+        Assert.Equal(256, ReadaheadKb(pool));
+        pool.Unmount();
+        pool.Mount("-o", "readahead_kb=0");
+        Assert.Equal(128, ReadaheadKb(pool)); // the kernel's own default, left alone
+        pool.Unmount();
+    }
+
+    [Fact]
     public void PunchedHoles_SurviveRemount_FsckIsClean()
     {
         using var pool = new MountedPool();

@@ -19,7 +19,7 @@ public static class MountCommands
         };
         var options = new Option<string[]>("-o", "--options")
         {
-            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, fsname=NAME, cache_timeout=SECONDS",
+            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, fsname=NAME, cache_timeout=SECONDS, readahead_kb=KIB (default: two stripes; 0 keeps the kernel's)",
             CustomParser = r => PoolSelector.SplitList(r.Tokens.Select(t => t.Value)),
         };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay attached: serve until unmounted or SIGTERM" };
@@ -66,7 +66,7 @@ public static class MountCommands
         return cmd;
     }
 
-    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true);
+    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true, int? ReadaheadKb = null);
 
     internal static Parsed ParseMode(string mode, IReadOnlyList<string> options)
     {
@@ -82,6 +82,7 @@ public static class MountCommands
         var mount = new FuseMountOptions();
         var cacheTimeout = TimeSpan.FromSeconds(60);
         var atime = true;
+        int? readaheadKb = null;
         foreach (var o in options)
         {
             var (key, value) = o.Split('=', 2) is [var k, var v] ? (k, v) : (o, "");
@@ -103,11 +104,16 @@ public static class MountCommands
                     break;
                 case "relatime" or "atime" or "strictatime": atime = true; break; // relatime is what every read gets
                 case "noatime": atime = false; break;
+                case "readahead_kb" when int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var kb) && kb >= 0:
+                    readaheadKb = kb; // 0: leave the kernel's default
+                    break;
+                case "readahead_kb":
+                    throw new UsageException($"-o readahead_kb={value}: give a whole number of KiB (0 keeps the kernel's default)");
                 case "nodiratime" or "async" or "auto" or "defaults": break; // (directories keep relatime)
                 default: throw new UsageException($"mount option '{o}' is not known; see 'argosfs mount --help'");
             }
         }
-        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime);
+        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime, readaheadKb);
     }
 
     private static int Detach(List<string> tokens, bool rootDaemon)
@@ -170,6 +176,8 @@ public static class MountCommands
                 mount.Unmount(lazy: true);
                 throw new InvalidOperationException($"the kernel did not answer FUSE INIT on {target} within 60 s");
             }
+            // After INIT: its reply sets the window to min(kernel default, ours); two stripes by default.
+            Argos.Cli.Mount.MountReadahead.TrySet(target, settings.ReadaheadKb ?? 2 * volume.StripeDataBytes / 1024, line => Console.Error.WriteLine(line));
             using var control = Control.MountControlServer.TryStart(volume, target, line => Console.Error.WriteLine(line));
             ready?.SignalReady(logPath);
             var code = RootDaemon.ServeUntilStopped(session, TimeSpan.FromSeconds(30));
