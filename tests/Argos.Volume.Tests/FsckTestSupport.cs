@@ -107,21 +107,13 @@ internal static class FsckTestSupport
 }
 
 /// <summary>Counts device reads (for "metadata-only fsck reads no shard").</summary>
-internal sealed class ReadCountingDevice(IMemberDevice inner) : IMemberDevice
+internal sealed class ReadCountingDevice(IMemberDevice inner) : DelegatingDevice(inner)
 {
     private long _reads;
     public long Reads => Interlocked.Read(ref _reads);
-    public string Path => inner.Path;
-    public long CapacityBytes => inner.CapacityBytes;
-    public bool IsBlockDevice => inner.IsBlockDevice;
-    public bool IsReadOnly => inner.IsReadOnly;
-    public void ReadAt(long offsetBytes, Span<byte> buffer)
+    public override void ReadAt(long offsetBytes, Span<byte> buffer)
     {
         Interlocked.Increment(ref _reads);
-        inner.ReadAt(offsetBytes, buffer);
+        base.ReadAt(offsetBytes, buffer);
     }
-    public void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer) => inner.WriteAt(offsetBytes, buffer);
-    public void Flush() => inner.Flush();
-    public void Discard(long offsetBytes, long lengthBytes) => inner.Discard(offsetBytes, lengthBytes);
-    public void Dispose() => inner.Dispose();
 }

@@ -46,22 +46,14 @@ public sealed class GroupCommitTests
         Assert.True(devices.Sum(d => d.Flushes) > flushes, "four counted transactions reach the bound of 4 and commit");
     }
 
-    private sealed class FlushCountingDevice(IMemberDevice inner) : IMemberDevice
+    private sealed class FlushCountingDevice(IMemberDevice inner) : DelegatingDevice(inner)
     {
         private long _flushes;
         public long Flushes => Interlocked.Read(ref _flushes);
-        public string Path => inner.Path;
-        public long CapacityBytes => inner.CapacityBytes;
-        public bool IsBlockDevice => inner.IsBlockDevice;
-        public bool IsReadOnly => inner.IsReadOnly;
-        public void ReadAt(long offsetBytes, Span<byte> buffer) => inner.ReadAt(offsetBytes, buffer);
-        public void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer) => inner.WriteAt(offsetBytes, buffer);
-        public void Flush()
+        public override void Flush()
         {
             Interlocked.Increment(ref _flushes);
-            inner.Flush();
+            base.Flush();
         }
-        public void Discard(long offsetBytes, long lengthBytes) => inner.Discard(offsetBytes, lengthBytes);
-        public void Dispose() => inner.Dispose();
     }
 }

@@ -212,40 +212,24 @@ public sealed class WriteBehindTests
     }
 
     /// <summary>Blocks one whole-shard write (the first after <see cref="Armed"/> is set) until the gate opens.</summary>
-    private sealed class BlockingDevice(IMemberDevice inner, ManualResetEventSlim gate) : IMemberDevice
+    private sealed class BlockingDevice(IMemberDevice inner, ManualResetEventSlim gate) : DelegatingDevice(inner)
     {
         public static int Armed;
-        public string Path => inner.Path;
-        public long CapacityBytes => inner.CapacityBytes;
-        public bool IsBlockDevice => inner.IsBlockDevice;
-        public bool IsReadOnly => inner.IsReadOnly;
-        public void ReadAt(long offsetBytes, Span<byte> buffer) => inner.ReadAt(offsetBytes, buffer);
-        public void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer)
+        public override void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer)
         {
             if (buffer.Length == 256 * 1024 && Interlocked.Exchange(ref Armed, 0) == 1) gate.Wait(TimeSpan.FromSeconds(30));
-            inner.WriteAt(offsetBytes, buffer);
+            base.WriteAt(offsetBytes, buffer);
         }
-        public void Flush() => inner.Flush();
-        public void Discard(long offsetBytes, long lengthBytes) => inner.Discard(offsetBytes, lengthBytes);
-        public void Dispose() => inner.Dispose();
     }
 
     /// <summary>Fails writes of a whole 256 KiB shard (file data) while <see cref="FailShardWrites"/> is set; metadata writes pass.</summary>
-    private sealed class FailingWriteDevice(IMemberDevice inner) : IMemberDevice
+    private sealed class FailingWriteDevice(IMemberDevice inner) : DelegatingDevice(inner)
     {
         public volatile bool FailShardWrites;
-        public string Path => inner.Path;
-        public long CapacityBytes => inner.CapacityBytes;
-        public bool IsBlockDevice => inner.IsBlockDevice;
-        public bool IsReadOnly => inner.IsReadOnly;
-        public void ReadAt(long offsetBytes, Span<byte> buffer) => inner.ReadAt(offsetBytes, buffer);
-        public void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer)
+        public override void WriteAt(long offsetBytes, ReadOnlySpan<byte> buffer)
         {
             if (FailShardWrites && buffer.Length == 256 * 1024) throw new IOException("injected write failure");
-            inner.WriteAt(offsetBytes, buffer);
+            base.WriteAt(offsetBytes, buffer);
         }
-        public void Flush() => inner.Flush();
-        public void Discard(long offsetBytes, long lengthBytes) => inner.Discard(offsetBytes, lengthBytes);
-        public void Dispose() => inner.Dispose();
     }
 }

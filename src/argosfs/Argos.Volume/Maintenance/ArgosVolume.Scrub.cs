@@ -138,47 +138,8 @@ public sealed partial class ArgosVolume
     /// <summary>Reads all shards of a stripe (in parallel when they are large), classifying each; returns the bytes read.</summary>
     private long ReadEveryShard(in StripeRecord record, byte[] buffer, ShardState[] states)
     {
-        var shards = record.Shards;
-        var s = (int)record.ChunkBytes;
-        long bytes = 0;
-        void ReadOne(int i)
-        {
-            var loc = shards.Span[i];
-            var member = new MemberIndex(loc.Member);
-            if (!_log.IsPresent(member))
-            {
-                states[i] = ShardState.Missing;
-                return;
-            }
-            var span = buffer.AsSpan(i * s, s);
-            try
-            {
-                _log.ReadAt(member, (long)loc.OffsetBytes, span);
-            }
-            catch (IOException)
-            {
-                states[i] = ShardState.Missing;
-                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                return;
-            }
-            Interlocked.Add(ref bytes, s);
-            if (Crc32C.Compute(span) != loc.Crc32c)
-            {
-                states[i] = ShardState.Corrupt;
-                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                return;
-            }
-            states[i] = ShardState.Good;
-        }
-        if (shards.Length > 1 && s >= 64 * 1024)
-        {
-            Parallel.For(0, shards.Length, ReadOne);
-        }
-        else
-        {
-            for (var i = 0; i < shards.Length; i++) ReadOne(i);
-        }
-        return bytes;
+        ReadShards(record, buffer, 0, record.Shards.Length, states);
+        return states.Count(st => st is ShardState.Good or ShardState.Corrupt) * (long)record.ChunkBytes;
     }
 
     /// <summary>Decodes the (reconstructed) data shards and checks the plaintext CRC; null when it matches.</summary>
