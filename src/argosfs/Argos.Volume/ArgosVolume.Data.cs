@@ -147,9 +147,12 @@ public sealed partial class ArgosVolume
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
                 // A random read of a raw stripe costs one data shard, not the stripe; a sequential
-                // reader decodes whole stripes into the cache and reads ahead.
+                // reader decodes whole stripes into the cache and reads ahead, and a stripe cached or
+                // being decoded already (the kernel's parallel READs of one window) is waited for.
                 var sequential = NoteStripeRead(ino, index);
-                if (sequential || _stripeCache.Contains(ino, index, StripeVersion(stripe)) || !TryReadWithinShard(stripe, within, target))
+                var version = StripeVersion(stripe);
+                if (sequential || _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version))
+                    || !TryReadWithinShard(stripe, within, target))
                 {
                     using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
                 }
@@ -172,7 +175,8 @@ public sealed partial class ArgosVolume
         }
     }
 
-    private static void CopyPadded(ReadOnlySpan<byte> source, int offset, Span<byte> target)
+    /// <summary>Copies <paramref name="source"/> from <paramref name="offset"/> into <paramref name="target"/>; what the source lacks reads as zeros.</summary>
+    internal static void CopyPadded(ReadOnlySpan<byte> source, int offset, Span<byte> target)
     {
         var available = Math.Max(0, Math.Min(source.Length - offset, target.Length));
         if (available > 0) source.Slice(offset, available).CopyTo(target);

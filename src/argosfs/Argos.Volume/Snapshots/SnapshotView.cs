@@ -50,22 +50,15 @@ public sealed class SnapshotView : IFileTree, IDisposable
             if (Namespace.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
                 using var lease = _volume.LoadStripe(ino, index, stripe);
-                CopyPadded(lease.Span, within, target);
+                ArgosVolume.CopyPadded(lease.Span, within, target);
             }
             else
             {
-                CopyPadded(index == 0 ? Namespace.GetInlineData(ino).Span : default, within, target);
+                ArgosVolume.CopyPadded(index == 0 ? Namespace.GetInlineData(ino).Span : default, within, target);
             }
             done += take;
         }
         return length;
-    }
-
-    private static void CopyPadded(ReadOnlySpan<byte> source, int offset, Span<byte> target)
-    {
-        var available = Math.Max(0, Math.Min(source.Length - offset, target.Length));
-        if (available > 0) source.Slice(offset, available).CopyTo(target);
-        target[available..].Clear();
     }
 
     public ulong Seek(InodeId ino, ulong offset, bool data)
