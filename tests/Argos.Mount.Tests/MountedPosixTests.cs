@@ -136,6 +136,23 @@ public sealed class MountLifecycleTests
     }
 
     [Fact]
+    public void FullPool_WriteFailsWithEnospc_CloseSucceeds_AcceptedDataSurvivesRemount()
+    {
+        using var pool = new MountedPool(imageSize: "64MiB");
+        pool.Mount();
+        Shell.Check("full_pool", pool.MountPoint, "write");
+        pool.Unmount();
+
+        pool.AssertScanClean();
+        pool.AssertFsckClean();
+
+        pool.Mount();
+        Shell.Check("full_pool", pool.MountPoint, "verify");
+        pool.Unmount();
+        pool.AssertScanClean();
+    }
+
+    [Fact]
     public async Task Unmount_WhileFilesAreOpen_BusyThenLazy_OpenFilesKeepWorking_PoolEndsClean()
     {
         using var pool = new MountedPool();

@@ -182,6 +182,16 @@ public sealed class PoolAllocator
         lock (_gate) return Get(member).FreeBlocks * MemberLayout.BlockSize;
     }
 
+    /// <summary>Free bytes a data allocation on <paramref name="member"/> may still take (the checkpoint reserve left out).</summary>
+    public long DataAvailableBytes(MemberIndex member)
+    {
+        lock (_gate)
+        {
+            MemberBitmap bm = Get(member);
+            return bm.FreeBlocks * MemberLayout.BlockSize - Math.Min(ReserveBytes, bm.DataLength / 4);
+        }
+    }
+
     public long UsedBytes(MemberIndex member)
     {
         lock (_gate)

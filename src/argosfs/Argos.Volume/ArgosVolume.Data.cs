@@ -36,23 +36,29 @@ public sealed partial class ArgosVolume
         public readonly HashSet<ulong> Sealed = new();
         /// <summary>Sealed stripes stored already, waiting for a lower one still being stored: records commit in index order.</summary>
         public readonly SortedDictionary<ulong, (StripeRecord Record, byte[] Data)> Parked = new();
+        /// <summary>Bytes per member reserved for each buffered stripe (ArgosVolume.Reservation.cs).</summary>
+        public readonly Dictionary<ulong, long> Reserved = new();
     }
 
     /// <summary>Attributes with buffered writes taken into account (the size a reader sees).</summary>
     public InodeAttributes GetAttr(InodeId ino)
     {
-        var attr = _ns.GetAttr(ino);
         if (_buffers.TryGetValue(ino.Value, out var fb))
         {
             lock (fb.Gate)
             {
+                // Read under the gate: a flush commits the file's size under it and retires the buffer
+                // after that, so a size read before the buffer is looked at could predate a commit that
+                // finished meanwhile (a stat right after close, while RELEASE stores the file).
+                var attr = _ns.GetAttr(ino);
                 if (!fb.Dead && (fb.Dirty.Count > 0 || fb.SizeChanged))
                 {
                     attr = attr with { Size = fb.Size, Mtime = fb.LastWrite.Seconds == 0 ? attr.Mtime : fb.LastWrite };
                 }
+                if (!fb.Dead) return attr;
             }
         }
-        return attr;
+        return _ns.GetAttr(ino);
     }
 
     /// <summary>
@@ -272,6 +278,8 @@ public sealed partial class ArgosVolume
         }
         try
         {
+            // Room on the members first: a write the pool cannot hold fails here, with nothing changed.
+            ReserveForWriteLocked(fb, offset / s, (end - 1) / s, Math.Max(fb.Size, end));
             // Recorded once per flush, but again when a writer without CAP_FSETID meets setuid/setgid
             // left by an earlier (root) writer of the same buffered data.
             if (!fb.Recorded || (!caller.IsRoot && ((attr.Mode & PosixMode.S_ISUID) != 0
@@ -494,6 +502,7 @@ public sealed partial class ArgosVolume
             fb.Recorded = false;
             fb.FirstDirty = DateTime.MaxValue;
             fb.Dead = true;
+            ReleaseAllReservedLocked(fb);
             _buffers.TryRemove(new KeyValuePair<ulong, FileBuffer>(ino.Value, fb));
         }
     }
@@ -553,14 +562,16 @@ public sealed partial class ArgosVolume
                     if (!fb.Sealed.Contains(index)) ReturnStripeBuffer(buffer);
                 }
                 fb.Dirty.Clear();
+                ReleaseAllReservedLocked(fb);
             }
         }
     }
 
     /// <summary>Drops one dirty stripe of a file and gives its buffer back (the file's gate is held).</summary>
-    private static void RemoveDirty(FileBuffer fb, ulong index)
+    private void RemoveDirty(FileBuffer fb, ulong index)
     {
         if (fb.Dirty.Remove(index, out var buffer)) ReturnStripeBuffer(buffer);
+        ReleaseReservedLocked(fb, index);
     }
 
     /// <summary>Sets a file's size: drops whole stripes past the end, trims the last one, zero-extends lazily (a hole).</summary>

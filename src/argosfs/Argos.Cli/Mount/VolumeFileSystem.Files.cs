@@ -18,6 +18,15 @@ public sealed partial class VolumeFileSystem
     private const int SEEK_DATA = 3;
     private const int SEEK_HOLE = 4;
 
+    /// <summary>
+    /// Every open file keeps its page cache across opens (the daemon is the only writer) and asks for
+    /// no FLUSH at close: a file's data is stored at RELEASE, which the kernel sends without making
+    /// close(2) wait, and a full pool is reported by the WRITE itself (space is reserved when a write
+    /// is accepted, ArgosVolume.Reservation.cs), as ext4's delayed allocation does. A FLUSH still
+    /// stores the file on kernels that send one (before 5.16).
+    /// </summary>
+    private const FuseOpenFlags OpenFlags = FuseOpenFlags.KeepCache | FuseOpenFlags.NoFlush;
+
     /// <param name="pinned">The namespace already counts this open (O_TMPFILE inodes are born pinned once).</param>
     private FileHandle NewHandle(InodeId ino, int flags, bool pinned = false)
     {
@@ -41,7 +50,7 @@ public sealed partial class VolumeFileSystem
             {
                 volume.Truncate(ino, 0, Caller(context));
             }
-            result = new FuseOpenResult(NewHandle(ino, request.Flags), FuseOpenFlags.KeepCache);
+            result = new FuseOpenResult(NewHandle(ino, request.Flags), OpenFlags);
             return Errno.None;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -60,7 +69,7 @@ public sealed partial class VolumeFileSystem
         var umask = request.Umask;
         var errno = Make(out entry, tx => Ns.Create(tx, p, n, mode, caller, umask));
         if (errno != Errno.None) return errno;
-        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags), FuseOpenFlags.KeepCache);
+        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags), OpenFlags);
         return Errno.None;
     }
 
@@ -75,7 +84,7 @@ public sealed partial class VolumeFileSystem
         if (errno != Errno.None) return errno;
         // Pinning again would leave the count at 1 after the last close: the inode would stay an orphan
         // until the next open of the pool.
-        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags, pinned: true));
+        result = new FuseOpenResult(NewHandle(new InodeId(entry.Node.Value), request.Flags, pinned: true), FuseOpenFlags.NoFlush);
         return Errno.None;
     }
 
@@ -150,7 +159,9 @@ public sealed partial class VolumeFileSystem
             // Usable bytes: what the members hold, times k/(k+m) for parity.
             var online = info.Members.Where(m => m.State == Metadata.Log.PoolMemberState.Online).ToList();
             var data = (ulong)online.Sum(m => Math.Max(0, m.DataBytes));
-            var free = (ulong)online.Sum(m => Math.Max(0, m.FreeBytes));
+            // Less what buffered writes hold (they are promised room on the members; ArgosVolume.Reservation.cs).
+            var held = volume.ReservedBytesPerMember;
+            var free = (ulong)online.Sum(m => Math.Max(0, m.FreeBytes - held));
             var share = (double)info.K / (info.K + info.M);
             var ns = Ns.Stats();
             stat = new FuseStatFs
@@ -159,7 +170,8 @@ public sealed partial class VolumeFileSystem
                 FragmentSize = blockSize,
                 Blocks = (ulong)(data * share) / blockSize,
                 BlocksFree = (ulong)(free * share) / blockSize,
-                BlocksAvailable = (ulong)(free * share) / blockSize,
+                // f_bavail: less the room kept for metadata checkpoints, as ext4 keeps root's blocks out of it.
+                BlocksAvailable = (ulong)(volume.AvailableBytes() * share) / blockSize,
                 Files = ns.Inodes + ns.FreeInodes,
                 FilesFree = ns.FreeInodes,
                 NameMax = FsNamespace.NameMaxBytes,
