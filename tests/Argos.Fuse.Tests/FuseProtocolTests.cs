@@ -265,6 +265,37 @@ public sealed class FuseProtocolTests
     }
 
     [Fact]
+    public void Statx_RepliesFuseStatxOutWithTheBirthTime_WithoutOneAnswersEnosysOnce()
+    {
+        var (_, channel) = Open();
+        var statxIn = new byte[24]; // getattr_flags, reserved, fh, sx_flags, sx_mask = STATX_BTIME
+        BinaryPrimitives.WriteUInt32LittleEndian(statxIn.AsSpan(20), 0x800);
+        var reply = Reply.Parse(channel.Exchange(Request.Build(fuse_opcode.FUSE_STATX, 60, 2, statxIn)));
+        Assert.Equal(0, reply.Error);
+        var p = reply.Payload;
+        Assert.Equal(32 + 256, p.Length);                                                  // fuse_statx_out
+        Assert.Equal(1UL, BinaryPrimitives.ReadUInt64LittleEndian(p));                     // attr_valid = 1 s (1500 ms)
+        Assert.Equal(500_000_000U, BinaryPrimitives.ReadUInt32LittleEndian(p[8..]));      // attr_valid_nsec
+        Assert.Equal(0xfffU, BinaryPrimitives.ReadUInt32LittleEndian(p[32..]));           // mask = BASIC_STATS | BTIME
+        Assert.Equal(4096U, BinaryPrimitives.ReadUInt32LittleEndian(p[36..]));            // blksize
+        Assert.Equal(1U, BinaryPrimitives.ReadUInt32LittleEndian(p[48..]));               // nlink
+        Assert.Equal(1000U, BinaryPrimitives.ReadUInt32LittleEndian(p[52..]));            // uid
+        Assert.Equal((ushort)0x81A4, BinaryPrimitives.ReadUInt16LittleEndian(p[60..]));   // mode
+        Assert.Equal(2UL, BinaryPrimitives.ReadUInt64LittleEndian(p[64..]));              // ino
+        Assert.Equal(5UL, BinaryPrimitives.ReadUInt64LittleEndian(p[72..]));              // size
+        Assert.Equal(1_500_000_000L, BinaryPrimitives.ReadInt64LittleEndian(p[112..]));   // btime.tv_sec
+        Assert.Equal(250U, BinaryPrimitives.ReadUInt32LittleEndian(p[120..]));            // btime.tv_nsec
+        Assert.Equal(ProtocolTestFileSystem.Time.Seconds, BinaryPrimitives.ReadInt64LittleEndian(p[144..])); // mtime
+
+        // The root has no birth time here: ENOSYS, so the kernel stops asking and uses GETATTR.
+        Assert.Equal(-(int)Errno.ENOSYS, Reply.Parse(channel.Exchange(Request.Build(fuse_opcode.FUSE_STATX, 61, 1, statxIn))).Error);
+        Assert.Equal(-(int)Errno.ENOSYS, Reply.Parse(channel.Exchange(Request.Build(fuse_opcode.FUSE_STATX, 62, 1, statxIn))).Error);
+        Assert.Single(_log, l => l.Contains("FUSE_STATX (52) is not implemented"));
+        // Short input: EINVAL, not a crash.
+        Assert.Equal(-(int)Errno.EINVAL, Reply.Parse(channel.Exchange(Request.Build(fuse_opcode.FUSE_STATX, 63, 2, new byte[10]))).Error);
+    }
+
+    [Fact]
     public void HandlerException_AnswersEioAndLogsOpcodeNodeAndUnique()
     {
         var (_, channel) = Open();

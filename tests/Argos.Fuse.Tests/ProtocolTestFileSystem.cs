@@ -36,6 +36,8 @@ internal sealed class ProtocolTestFileSystem : FuseFileSystem
         Uid = 1000,
         Gid = 1000,
         BlockSize = 4096,
+        Btime = new FuseTimestamp(1_500_000_000, 250),
+        HasBtime = true,
     };
 
     public static FuseAttr DirAttr() => new()

@@ -41,6 +41,7 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void PosixAcl_DefaultAclIsInheritedAndEnforcedByTheKernel() => Check("acl_inheritance");
     [Fact] public void NonRootUser_IsDeniedWhatLinuxDenies() => Check("permission_denials");
     [Fact] public void Utimensat_NanosecondsUtimeNowAndUtimeOmit() => Check("utimensat");
+    [Fact] public void Statx_ReportsTheBirthTime_WhichWritesAndRenamesKeep() => Check("birth_time");
     [Fact] public void Relatime_AReadMovesAnOldAtimeOnce_AListingMovesTheDirectorys() => Check("relatime");
     [Fact] public void Chgrp_ToASupplementaryGroupOfTheOwner_IsAllowed_ToAnotherGroupIsNot() => Check("supplementary_groups");
     [Fact] public void StatFs_ReportsRealBlockAndInodeCounts() => Check("statfs");

@@ -1103,10 +1103,37 @@ def full_pool(d, phase="write"):
         same_bytes(read(f"{d}/again"), data[:16 << 20], "a file written after deleting")
 
 
+def birth_time(d):
+    # ext4: statx(2) with STATX_BTIME reports when the inode was created (stat(1) prints it as
+    # "Birth"); writes, renames and chmod move mtime/ctime but never the birth time.
+    def btime(path):
+        return int(run("stat", "-c", "%W", path).strip())
+    t0 = int(time.time())
+    write(f"{d}/f", "born")
+    os.mkdir(f"{d}/dir")
+    t1 = int(time.time())
+    born = btime(f"{d}/f")
+    if not t0 <= born <= t1:
+        raise AssertionError(f"birth time {born} is not the creation time (between {t0} and {t1}); 0 means statx gave no STATX_BTIME")
+    if not t0 <= btime(f"{d}/dir") <= t1:
+        raise AssertionError(f"directory birth time {btime(f'{d}/dir')} not between {t0} and {t1}")
+    time.sleep(1.1)
+    with open(f"{d}/f", "ab") as f:
+        f.write(b" and grown")
+    os.chmod(f"{d}/f", 0o600)
+    os.rename(f"{d}/f", f"{d}/g")
+    eq(btime(f"{d}/g"), born, "birth time after a write, chmod and rename")
+    if os.stat(f"{d}/g").st_mtime <= born:
+        raise AssertionError("mtime did not move past the birth time after a write")
+    write(f"{d}/later", "x")
+    if btime(f"{d}/later") <= born:
+        raise AssertionError("a file created later has no later birth time")
+
+
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, rename_ctime, renameat2, append_trunc, sparse_seek, mmap_write,
                                   large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, supplementary_groups, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
-                                  tmpfile, fallocate, punch_hole, full_pool, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
+                                  tmpfile, fallocate, punch_hole, full_pool, birth_time, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 
 if __name__ == "__main__":
     name, root, *args = sys.argv[1:]

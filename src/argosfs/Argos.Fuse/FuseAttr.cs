@@ -20,6 +20,9 @@ public struct FuseAttr
     /// <summary>Device number for character/block special files, in the kernel's new_encode_dev form.</summary>
     public uint Rdev;
     public uint BlockSize;
+    /// <summary>Birth time, for statx(STATX_BTIME) (FUSE_STATX); meaningful only with <see cref="HasBtime"/>.</summary>
+    public FuseTimestamp Btime;
+    public bool HasBtime;
 
     internal readonly void WriteTo(ref fuse_attr attr)
     {
@@ -40,4 +43,30 @@ public struct FuseAttr
         attr.blksize = BlockSize;
         attr.flags = 0;
     }
+
+    internal const uint STATX_BASIC_STATS = 0x7ff;
+    internal const uint STATX_BTIME = 0x800;
+
+    /// <summary>struct fuse_statx: the basic stats and, when known, the birth time.</summary>
+    internal readonly void WriteTo(ref fuse_statx sx)
+    {
+        sx.mask = STATX_BASIC_STATS | (HasBtime ? STATX_BTIME : 0);
+        sx.blksize = BlockSize;
+        sx.nlink = Nlink;
+        sx.uid = Uid;
+        sx.gid = Gid;
+        sx.mode = (ushort)Mode;
+        sx.ino = Ino;
+        sx.size = Size;
+        sx.blocks = Blocks;
+        sx.atime = Time(Atime);
+        sx.mtime = Time(Mtime);
+        sx.ctime = Time(Ctime);
+        sx.btime = HasBtime ? Time(Btime) : default;
+        // new_encode_dev() form → major/minor (the kernel's new_decode_dev)
+        sx.rdev_major = (Rdev & 0xfff00) >> 8;
+        sx.rdev_minor = (Rdev & 0xff) | ((Rdev >> 12) & 0xfff00);
+    }
+
+    private static fuse_sx_time Time(FuseTimestamp t) => new() { tv_sec = t.Seconds, tv_nsec = t.Nanoseconds };
 }

@@ -5,7 +5,8 @@ namespace Argos.Fuse;
 
 // One handler per opcode: parse with FuseRequestReader (malformed → EINVAL), call the filesystem, reply.
 // Opcodes without an entry (GETLK/SETLK/SETLKW: the kernel then does local locking because FUSE_POSIX_LOCKS
-// is never requested; IOCTL, POLL, BMAP, STATX, SETUPMAPPING, REMOVEMAPPING) answer ENOSYS, logged once.
+// is never requested; IOCTL, POLL, BMAP, SETUPMAPPING, REMOVEMAPPING) answer ENOSYS, logged once; so does STATX when the
+// filesystem keeps no birth times (the kernel then stops asking and uses GETATTR).
 public sealed partial class FuseSession
 {
     private Handler?[] BuildHandlerTable()
@@ -52,6 +53,7 @@ public sealed partial class FuseSession
         table[(int)fuse_opcode.FUSE_SYNCFS] = OnSyncFs;
         table[(int)fuse_opcode.FUSE_TMPFILE] = OnTmpfile;
         table[(int)fuse_opcode.FUSE_COPY_FILE_RANGE_64] = OnCopyFileRange;
+        table[(int)fuse_opcode.FUSE_STATX] = OnStatx;
         return table;
     }
 
@@ -198,6 +200,40 @@ public sealed partial class FuseSession
 
         var errno = _fs.GetAttr(Context(worker, in header), Node(in header), handle, out var attr);
         ReplyAttr(worker, in header, errno, in attr);
+    }
+
+    /// <summary>
+    /// FUSE_STATX (7.39): the kernel asks for it when statx(2) wants more than the basic stats; argosfs
+    /// adds the birth time. The attributes come from GETATTR's source, so the two never disagree.
+    /// </summary>
+    private void OnStatx(FuseWorker worker, in fuse_in_header header, ref FuseRequestReader reader)
+    {
+        if (!reader.TryRead(out fuse_statx_in statx))
+        {
+            Malformed(worker, in header, "short fuse_statx_in");
+            return;
+        }
+
+        FileHandle? handle = (statx.getattr_flags & FuseAbi.FUSE_GETATTR_FH) != 0 ? new FileHandle(statx.fh) : null;
+        var errno = _fs.GetAttr(Context(worker, in header), Node(in header), handle, out var result);
+        if (errno != Errno.None)
+        {
+            Complete(worker, in header, errno);
+            return;
+        }
+
+        if (!result.Attr.HasBtime)
+        {
+            ReplyEnosys(worker, in header);
+            return;
+        }
+
+        var raw = default(fuse_statx_out);
+        FuseTimeouts.Split(result.Timeout, out raw.attr_valid, out raw.attr_valid_nsec);
+        ApplyRootTimeout(Node(in header), ref raw.attr_valid, ref raw.attr_valid_nsec);
+        result.Attr.WriteTo(ref raw.stat);
+        MemoryMarshal.Write(worker.Payload, in raw);
+        Send(worker, header.unique, 0, Marshal.SizeOf<fuse_statx_out>());
     }
 
     private void OnSetAttr(FuseWorker worker, in fuse_in_header header, ref FuseRequestReader reader)

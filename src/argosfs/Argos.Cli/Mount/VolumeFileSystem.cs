@@ -73,6 +73,8 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
         Gid = a.Gid,
         Rdev = (uint)a.Rdev,
         BlockSize = 4096,
+        Btime = new FuseTimestamp(a.Btime.Seconds, a.Btime.Nanoseconds),
+        HasBtime = true,
     };
 
     private FuseEntry Entry(in InodeAttributes attr)
