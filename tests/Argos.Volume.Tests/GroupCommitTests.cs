@@ -46,6 +46,78 @@ public sealed class GroupCommitTests
         Assert.True(devices.Sum(d => d.Flushes) > flushes, "four counted transactions reach the bound of 4 and commit");
     }
 
+    [Fact]
+    public async Task ReachingTheBound_CommitsInTheBackground_AppendsGoOn_AndSyncWaitsForTheBatchInFlight()
+    {
+        using var pool = new TempPool();
+        var hold = new ManualResetEventSlim(true);
+        var held = new SemaphoreSlim(0);
+        var options = new VolumeOpenOptions
+        {
+            CommitMaxTransactions = 4,
+            CommitInterval = TimeSpan.FromHours(1),
+            BackgroundCommit = true,
+            DeviceWrapper = d => new HoldingDevice(d, hold, held),
+        };
+        var names = new List<string>();
+        using (var v = ArgosVolume.Open(pool.Images.ToList(), options))
+        try
+        {
+            void Create(string name)
+            {
+                names.Add(name);
+                v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, Encoding.UTF8.GetBytes(name), 0x81A4, Credentials.Root));
+            }
+            hold.Reset(); // member flushes now block until released
+            for (var i = 0; i < 4; i++) Create($"a{i}"); // the 4th reaches the bound and returns at once
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the committer thread did not start flushing the batch of 4");
+            // The batch is being flushed: the log takes more transactions meanwhile.
+            var more = Task.Run(() => Create("b0"));
+            Assert.True(await Task.WhenAny(more, Task.Delay(TimeSpan.FromSeconds(30))) == more, "a transaction waited for the batch in flight");
+            Assert.True(v.Log.DurableTxId.Value < v.Log.LastTxId.Value);
+            hold.Set();
+            v.Sync();
+            Assert.Equal(v.Log.LastTxId, v.Log.DurableTxId);
+
+            // A sync with nothing counted as pending (the committer took the batch) must still wait
+            // until the batch in flight is durable.
+            hold.Reset();
+            while (held.CurrentCount > 0) held.Wait();
+            for (var i = 0; i < 4; i++) Create($"c{i}");
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the committer thread did not start flushing the second batch");
+            var sync = Task.Run(v.Sync);
+            Assert.False(await Task.WhenAny(sync, Task.Delay(300)) == sync, "Sync returned while the batch was still being flushed");
+            hold.Set();
+            await sync.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(v.Log.LastTxId, v.Log.DurableTxId);
+        }
+        finally
+        {
+            hold.Set(); // a failed check must not leave the committer blocked (closing joins it)
+        }
+        using (var v = pool.Open(readOnly: true))
+        {
+            foreach (var name in names)
+            {
+                Assert.True(v.Namespace.TryLookup(InodeId.Root, Encoding.UTF8.GetBytes(name), out _), name + " is missing after reopen");
+            }
+        }
+    }
+
+    /// <summary>Flush blocks while <c>hold</c> is reset, signalling <c>held</c> once per blocked flush.</summary>
+    private sealed class HoldingDevice(IMemberDevice inner, ManualResetEventSlim hold, SemaphoreSlim held) : DelegatingDevice(inner)
+    {
+        public override void Flush()
+        {
+            if (!hold.IsSet)
+            {
+                held.Release();
+                hold.Wait();
+            }
+            base.Flush();
+        }
+    }
+
     private sealed class FlushCountingDevice(IMemberDevice inner) : DelegatingDevice(inner)
     {
         private long _flushes;

@@ -23,6 +23,14 @@ public readonly record struct ShardIndex(int Value);
 public readonly record struct TxId(ulong Value)
 {
     public TxId Next => new(Value + 1);
+
+    // The generated one prints properties too, and Next's own Next: ToString never ended (a stack
+    // overflow in any assertion message or log line naming a TxId).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Value = ").Append(Value);
+        return true;
+    }
 }
 
 /// <summary>The superblock generation: bumped on every read-write open and clean close.</summary>

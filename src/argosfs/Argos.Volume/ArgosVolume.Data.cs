@@ -286,8 +286,10 @@ public sealed partial class ArgosVolume
                 || ((attr.Mode & PosixMode.S_ISGID) != 0 && ((attr.Mode & PosixMode.S_IXGRP) != 0 || !caller.InGroup(attr.Gid))))))
             {
                 // The write happens now: mtime/ctime, and privileges dropped as file_remove_privs() does.
+                // Not counted toward the group commit's transaction bound: the commit of this data,
+                // which is counted, comes after it in the log, so whenever that is durable this is too.
                 var who = caller;
-                Mutate(tx => _ns.RecordWrite(tx, ino, fb.Size, who));
+                Mutate<bool>(tx => { _ns.RecordWrite(tx, ino, fb.Size, who); return true; }, durable: false, extraOps: null, lazy: true);
                 fb.Recorded = true;
             }
             var done = 0;

@@ -23,6 +23,8 @@ public sealed partial class ArgosVolume
     private readonly StripeCache _stripeCache;
     private readonly ConcurrentDictionary<(ulong Ino, ulong Index, ulong Version), Lazy<StripeData>> _decoding = new();
     private readonly ConcurrentDictionary<ulong, ulong> _lastReadStripe = new();
+    private const int MaxReadersNoted = 16 * 1024;
+    private int _readersNoted;
     private readonly BlockingCollection<(InodeId Ino, ulong Index, StripeRecord Record)> _readaheadQueue = new(boundedCapacity: 32);
     private int _readaheadStarted;
     private readonly ConcurrentDictionary<int, long> _shardErrors = new();
@@ -206,9 +208,21 @@ public sealed partial class ArgosVolume
     /// <summary>Records a read of stripe <paramref name="index"/>; true when the previous read of the file was this stripe or the one before (a sequential reader).</summary>
     private bool NoteStripeRead(InodeId ino, ulong index)
     {
-        var previous = _lastReadStripe.GetValueOrDefault(ino.Value, ulong.MaxValue);
+        if (_lastReadStripe.TryGetValue(ino.Value, out var previous))
+        {
+            _lastReadStripe[ino.Value] = index;
+            return previous == index || previous + 1 == index;
+        }
+        // One entry per file read since the last reset, not per file ever read (a find | xargs cat
+        // over a whole root would keep millions): past the bound the map starts over, and a reader
+        // in the middle of a file looks random for one stripe.
+        if (Interlocked.Increment(ref _readersNoted) > MaxReadersNoted)
+        {
+            Interlocked.Exchange(ref _readersNoted, 0);
+            _lastReadStripe.Clear();
+        }
         _lastReadStripe[ino.Value] = index;
-        return previous == index || previous + 1 == index;
+        return false;
     }
 
     /// <summary>

@@ -54,6 +54,8 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
     private readonly object _commitGate = new();
     private readonly Thread? _committer;
     private readonly ManualResetEventSlim _stop = new();
+    private readonly AutoResetEvent _commitKick = new(false);
+    private bool _commitRequested; // the transaction bound was reached: the committer takes the batch (under _commitGate)
     private int _pendingTransactions;
     private int _pendingLazy; // of _pendingTransactions, those that do not count toward CommitMaxTransactions
     private DateTime _oldestPending = DateTime.MaxValue;
@@ -190,9 +192,19 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
                 if (_pendingTransactions++ == 0) _oldestPending = DateTime.UtcNow;
                 if (lazy) _pendingLazy++;
             }
-            if (durable || _pendingTransactions - _pendingLazy >= _options.CommitMaxTransactions)
+            var counted = _pendingTransactions - _pendingLazy;
+            if (durable || (counted >= _options.CommitMaxTransactions && (_committer is null || counted >= 2 * _options.CommitMaxTransactions)))
             {
+                // fsync-style callers, no committer thread, or twice the bound while the committer is
+                // still busy with an earlier batch: flush here, and wait.
                 FlushLogLocked();
+            }
+            else if (counted >= _options.CommitMaxTransactions && !_commitRequested)
+            {
+                // The bound is reached: the committer thread flushes this batch, pipelined (the log keeps
+                // taking transactions while the batch is written), and this caller does not wait for it.
+                _commitRequested = true;
+                _commitKick.Set();
             }
             return result;
         }
@@ -214,30 +226,50 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
 
     private void FlushLogLocked()
     {
-        if (_pendingTransactions == 0) return;
-        // Data before the metadata that names it (I-DATA-BEFORE-META in docs/format.md).
-        _log.FlushData();
+        // Data before the metadata that names it (I-DATA-BEFORE-META in docs/format.md). With nothing
+        // pending here a batch may still be in flight on the committer: the log's flush waits for it,
+        // so this returns with every earlier transaction durable.
+        if (_pendingTransactions > 0) _log.FlushData();
         _log.Flush();
         _pendingTransactions = 0;
         _pendingLazy = 0;
         _oldestPending = DateTime.MaxValue;
+        _commitRequested = false;
     }
 
     private void CommitLoop()
     {
         var tick = TimeSpan.FromMilliseconds(Math.Max(50, _options.CommitInterval.TotalMilliseconds / 4));
-        while (!_stop.Wait(tick))
+        var wake = new[] { _stop.WaitHandle, _commitKick };
+        while (WaitHandle.WaitAny(wake, tick) != 0)
         {
             try
             {
                 // Buffered data flushed here is already CommitInterval old: its transaction commits in
                 // this tick, not one interval later (that made unsynced data durable only after ~2x).
                 var agedData = FlushAgedFiles(_options.CommitInterval);
+                bool due;
                 lock (_commitGate)
                 {
-                    if (_pendingTransactions > 0 && (agedData || DateTime.UtcNow - _oldestPending >= _options.CommitInterval))
+                    due = _pendingTransactions > 0 && (_commitRequested || agedData || DateTime.UtcNow - _oldestPending >= _options.CommitInterval);
+                    if (due)
                     {
-                        FlushLogLocked();
+                        // The batch is the log's buffer at the seal below; transactions appended between
+                        // here and there ride along and are counted toward the next batch (they are
+                        // durable sooner than counted, never later).
+                        _pendingTransactions = 0;
+                        _pendingLazy = 0;
+                        _oldestPending = DateTime.MaxValue;
+                        _commitRequested = false; // a request from here on is for the next batch
+                    }
+                }
+                if (due && !_log.FlushPipelined(() => _log.FlushData()))
+                {
+                    // The journal is full: a checkpoint, with the log held still meanwhile.
+                    lock (_commitGate)
+                    {
+                        _log.FlushData();
+                        _log.Flush();
                     }
                 }
             }

@@ -14,6 +14,7 @@ public sealed partial class MetadataLog
     /// </summary>
     public void Checkpoint()
     {
+        lock (_writeGate)
         lock (_gate)
         {
             ThrowIfUnwritable();

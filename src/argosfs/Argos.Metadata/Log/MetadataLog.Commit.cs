@@ -10,6 +10,7 @@ public sealed partial class MetadataLog
     /// <summary>Append + Flush: the transaction is durable on every present member when this returns.</summary>
     public TxId Commit(IReadOnlyList<RecordOp> ops)
     {
+        lock (_writeGate)
         lock (_gate)
         {
             TxId txid = Append(ops);
@@ -71,6 +72,7 @@ public sealed partial class MetadataLog
     /// <summary>Writes the buffered transactions as one journal record to every present member and flushes.</summary>
     public void Flush()
     {
+        lock (_writeGate)
         lock (_gate)
         {
             if (_txCount == 0)
@@ -84,6 +86,98 @@ public sealed partial class MetadataLog
                 return 0;
             });
         }
+    }
+
+    /// <summary>
+    /// Flush, pipelined: the buffered transactions are sealed into one journal record under the log's
+    /// lock, and the record is written and flushed outside it, so <see cref="Append"/> goes on meanwhile
+    /// (into the next record). <paramref name="flushData"/> runs after the seal and before the record
+    /// is written: data of every sealed transaction was written before its Append, so it is durable
+    /// before the record that names it (I-DATA-BEFORE-META). Flushes are serialized and write their
+    /// records in seal order. False, with nothing done, when the record would not fit in the journal:
+    /// the caller then flushes with <see cref="Flush"/>, which checkpoints.
+    /// </summary>
+    public bool FlushPipelined(Action flushData)
+    {
+        lock (_writeGate)
+        {
+            byte[] record;
+            int padded;
+            long tip;
+            TxId last;
+            lock (_gate)
+            {
+                if (_txCount == 0)
+                {
+                    return true;
+                }
+                ThrowIfUnwritable();
+                padded = JournalRecordHeader.PaddedLength(_payloadLength);
+                if (_tip + padded > _members.Min(m => m.Sb.Layout.JournalLength))
+                {
+                    return false;
+                }
+                (record, tip, last) = SealLocked(padded);
+            }
+            try
+            {
+                flushData();
+                WriteRecord(record, padded, tip);
+            }
+            catch
+            {
+                lock (_gate) _poisoned = true; // a sealed record that may not be on the members: reopen decides
+                throw;
+            }
+            lock (_gate)
+            {
+                MarkDurable(last);
+                if (record.Length <= 4 * 1024 * 1024) _spareRecord = record;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Seals the buffered transactions into a record at the tip and starts a new buffer (_gate held).</summary>
+    private (byte[] Record, long Tip, TxId Last) SealLocked(int padded)
+    {
+        var header = new JournalRecordHeader
+        {
+            PayloadLength = _payloadLength,
+            OpCount = _opCount,
+            Epoch = _epoch,
+            TxId = _lastTxId,
+            TxCount = _txCount,
+            WrittenNs = MemberFormatter.NowNs(),
+            PrevHash = _prevHash,
+        };
+        header.Seal(_record.AsSpan(0, padded));
+        var record = _record;
+        var tip = _tip;
+        _prevHash = record.AsSpan(JournalRecordHeader.RecordHashOffset, JournalRecordHeader.HashLength).ToArray();
+        _tip += padded;
+        _record = _spareRecord is { } spare && spare.Length >= 64 * 1024 ? spare : new byte[64 * 1024];
+        _spareRecord = null;
+        _payloadLength = 0;
+        _opCount = 0;
+        _txCount = 0;
+        return (record, tip, _lastTxId);
+    }
+
+    /// <summary>Writes a sealed record at <paramref name="tip"/> on every present member and flushes them.</summary>
+    private void WriteRecord(byte[] record, int padded, long tip)
+    {
+        if (CrashPoints.IsArmed(CrashPoints.JournalPartial))
+        {
+            LogMember first = _members[0];
+            first.Device.WriteAt(first.Sb.Layout.JournalOffset + tip, record.AsSpan(0, padded));
+            first.Device.Flush();
+            CrashPoints.Hit(CrashPoints.JournalPartial);
+        }
+        Parallel.ForEach(_members, m => m.Device.WriteAt(m.Sb.Layout.JournalOffset + tip, record.AsSpan(0, padded)));
+        CrashPoints.Hit(CrashPoints.JournalWritten);
+        Parallel.ForEach(_members, m => m.Device.Flush());
+        CrashPoints.Hit(CrashPoints.JournalFlushed);
     }
 
     private void FlushLocked()
@@ -101,34 +195,10 @@ public sealed partial class MetadataLog
             CheckpointLocked();
             return;
         }
-        var header = new JournalRecordHeader
-        {
-            PayloadLength = _payloadLength,
-            OpCount = _opCount,
-            Epoch = _epoch,
-            TxId = _lastTxId,
-            TxCount = _txCount,
-            WrittenNs = MemberFormatter.NowNs(),
-            PrevHash = _prevHash,
-        };
-        header.Seal(_record.AsSpan(0, padded));
-        byte[] record = _record;
-        long tip = _tip;
-        if (CrashPoints.IsArmed(CrashPoints.JournalPartial))
-        {
-            LogMember first = _members[0];
-            first.Device.WriteAt(first.Sb.Layout.JournalOffset + tip, record.AsSpan(0, padded));
-            first.Device.Flush();
-            CrashPoints.Hit(CrashPoints.JournalPartial);
-        }
-        Parallel.ForEach(_members, m => m.Device.WriteAt(m.Sb.Layout.JournalOffset + tip, record.AsSpan(0, padded)));
-        CrashPoints.Hit(CrashPoints.JournalWritten);
-        Parallel.ForEach(_members, m => m.Device.Flush());
-        CrashPoints.Hit(CrashPoints.JournalFlushed);
-        _prevHash = record.AsSpan(JournalRecordHeader.RecordHashOffset, JournalRecordHeader.HashLength).ToArray();
-        _tip += padded;
-        ResetBuffer();
-        MarkDurable(_lastTxId);
+        var (record, tip, last) = SealLocked(padded);
+        WriteRecord(record, padded, tip);
+        if (record.Length <= 4 * 1024 * 1024) _spareRecord = record;
+        MarkDurable(last);
     }
 
     private void MarkDurable(TxId txid)

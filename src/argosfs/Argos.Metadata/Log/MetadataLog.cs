@@ -26,6 +26,10 @@ public sealed partial class MetadataLog : IDisposable
     private const int SlotB = 1;
 
     private readonly object _gate = new();
+    // Held by whatever writes the journal or the checkpoints (taken before _gate, never inside it):
+    // a pipelined flush writes its sealed record outside _gate, so appends go on meanwhile.
+    private readonly object _writeGate = new();
+    private byte[]? _spareRecord;
     private readonly List<LogMember> _members;
     private readonly IRecordStore _store;
     private readonly SortedDictionary<int, MemberRecord> _memberTable = new();
@@ -209,6 +213,7 @@ public sealed partial class MetadataLog : IDisposable
     /// <summary>Closes the pool. clean: flush, checkpoint and mark every member clean (generation + 1).</summary>
     public void Close(bool clean = true)
     {
+        lock (_writeGate)
         lock (_gate)
         {
             if (_closed)
