@@ -93,6 +93,26 @@ public sealed class StripeCodecTests
     }
 
     [Fact]
+    public void CheckPlain_FromCheckedShardCrcs_AcceptsTheStripe_AndStillCatchesABadPlaintextChecksum()
+    {
+        var ctx = new StripeContext(s_pool, new InodeId(7), new StripeIndex(0), CompressionSettings.Default, null);
+        var (stripe, shards, crcs) = Encode(StripeLayoutKind.ErasureCoded, 2, 1, Data(512 * 1024, false), ctx);
+        Assert.Equal(CompressionCodec.None, stripe.Codec); // random data is stored raw
+        var dataShards = shards.AsSpan(0, 2 * stripe.ShardLength).ToArray();
+        StripeCodec.CheckPlain(stripe, dataShards, ctx, crcs.AsSpan(0, 2), stripe.ShardLength);
+
+        // A record whose plaintext checksum disagrees: combined or computed, the check fails.
+        var wrong = stripe with { PlaintextCrc = stripe.PlaintextCrc ^ 1 };
+        Assert.Throws<StripeCorruptException>(() => StripeCodec.CheckPlain(wrong, dataShards, ctx, crcs.AsSpan(0, 2), stripe.ShardLength));
+        // Shard CRCs that do not combine (not what was read): the bytes themselves decide, and they are right.
+        StripeCodec.CheckPlain(stripe, dataShards, ctx, [crcs[1], crcs[0]], stripe.ShardLength);
+        // A stripe with padding (not exactly k shards long) is always computed from its bytes.
+        var (small, smallShards, smallCrcs) = Encode(StripeLayoutKind.ErasureCoded, 2, 1, Data(300 * 1024, false), ctx);
+        var bad = small with { PlaintextCrc = small.PlaintextCrc ^ 1 };
+        Assert.Throws<StripeCorruptException>(() => StripeCodec.CheckPlain(bad, smallShards.AsSpan(0, 2 * small.ShardLength).ToArray(), ctx, smallCrcs.AsSpan(0, 2), small.ShardLength));
+    }
+
+    [Fact]
     public void Replicated_AnyOneCopy_Decodes()
     {
         var ctx = new StripeContext(s_pool, new InodeId(5), new StripeIndex(0), CompressionSettings.Default, null);

@@ -35,6 +35,25 @@ public class Crc32CTests
     public void Compute_Empty_IsZero() => Assert.Equal(0u, Crc32C.Compute([]));
 
     [Fact]
+    public void Combine_OfTwoParts_EqualsTheCrcOfTheWhole()
+    {
+        var random = new Random(3);
+        var data = new byte[600_000];
+        random.NextBytes(data);
+        foreach (var (a, b) in new[] { (0, 1), (1, 0), (1, 1), (9, 262144), (262144, 262144), (4096, 7), (100_000, 333_333), (0, 0) })
+        {
+            var left = data.AsSpan(0, a);
+            var right = data.AsSpan(a, b);
+            Assert.Equal(Crc32C.Compute(data.AsSpan(0, a + b)), Crc32C.Combine(Crc32C.Compute(left), Crc32C.Compute(right), b));
+        }
+        // Four 256 KiB shards combined in order: a stripe's plaintext CRC from its data shards.
+        var shards = Enumerable.Range(0, 4).Select(i => Crc32C.Compute(data.AsSpan(i * 131072, 131072))).ToArray();
+        var combined = shards.Skip(1).Aggregate(shards[0], (crc, next) => Crc32C.Combine(crc, next, 131072));
+        Assert.Equal(Crc32C.Compute(data.AsSpan(0, 4 * 131072)), combined);
+        Assert.NotEqual(Crc32C.Compute(data.AsSpan(0, 4 * 131072)), Crc32C.Combine(shards[1], shards[0], 131072)); // order matters
+    }
+
+    [Fact]
     public void Hardware_EqualsSoftware_OnManyLengthsAndOffsets()
     {
         if (!Crc32C.IsHardwareAccelerated)

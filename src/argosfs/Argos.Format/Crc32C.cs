@@ -176,11 +176,31 @@ public static class Crc32C
         return t;
     }
 
+    /// <summary>
+    /// The CRC of A ‖ B from the CRCs of A and B and the length of B, without reading either:
+    /// Combine(crcA, crcB, |B|) = Z_|B|(crcA) ⊕ crcB (the init and xorout terms cancel; see the header).
+    /// The shift tables for a length are built once (32 × |B| byte steps) and cached: callers combine
+    /// shards of a few fixed sizes.
+    /// </summary>
+    public static uint Combine(uint crcA, uint crcB, int lengthB)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lengthB);
+        return lengthB == 0 ? crcA : ShiftTable.Apply(ShiftTable.For(lengthB), crcA) ^ crcB;
+    }
+
     // Z_n as four byte-indexed tables: Apply(Z_n, s) = Z_n(s) = raw CRC of n zero bytes from state s.
     private static class ShiftTable
     {
         public static readonly uint[] Long = Build(LongBlock);
         public static readonly uint[] Short = Build(ShortBlock);
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, uint[]> s_byLength = new();
+
+        public static uint[] For(int zeroBytes)
+        {
+            if (s_byLength.TryGetValue(zeroBytes, out var table)) return table;
+            if (s_byLength.Count >= 64) return Build(zeroBytes); // odd lengths: not kept
+            return s_byLength.GetOrAdd(zeroBytes, Build);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static uint Apply(uint[] table, uint s)

@@ -93,17 +93,28 @@ public sealed partial class FuseSession
         ReplyEntry(worker, in header, in entry);
     }
 
-    private void ReplyAttr(FuseWorker worker, in fuse_in_header header, Errno errno, in FuseAttrResult result)
+    /// <summary>fuse_attr_out, or fuse_statx_out for STATX (ENOSYS when the filesystem keeps no birth times).</summary>
+    private void ReplyAttr(FuseWorker worker, in fuse_in_header header, Errno errno, in FuseAttrResult result, bool statx = false)
     {
-        if (errno != Errno.None)
+        if (errno != Errno.None || (statx && !result.Attr.HasBtime))
         {
-            Complete(worker, in header, errno);
+            if (errno == Errno.None) ReplyEnosys(worker, in header);
+            else Complete(worker, in header, errno);
             return;
         }
 
-        var raw = default(fuse_attr_out);
-        FuseTimeouts.Split(result.Timeout, out raw.attr_valid, out raw.attr_valid_nsec);
-        ApplyRootTimeout(Node(in header), ref raw.attr_valid, ref raw.attr_valid_nsec);
+        FuseTimeouts.Split(result.Timeout, out var seconds, out var nanoseconds);
+        ApplyRootTimeout(Node(in header), ref seconds, ref nanoseconds);
+        if (statx)
+        {
+            var sx = new fuse_statx_out { attr_valid = seconds, attr_valid_nsec = nanoseconds };
+            result.Attr.WriteTo(ref sx.stat);
+            MemoryMarshal.Write(worker.Payload, in sx);
+            Send(worker, header.unique, 0, Marshal.SizeOf<fuse_statx_out>());
+            return;
+        }
+
+        var raw = new fuse_attr_out { attr_valid = seconds, attr_valid_nsec = nanoseconds };
         result.Attr.WriteTo(ref raw.attr);
         MemoryMarshal.Write(worker.Payload, in raw);
         Send(worker, header.unique, 0, _attrOutSize);
@@ -216,24 +227,7 @@ public sealed partial class FuseSession
 
         FileHandle? handle = (statx.getattr_flags & FuseAbi.FUSE_GETATTR_FH) != 0 ? new FileHandle(statx.fh) : null;
         var errno = _fs.GetAttr(Context(worker, in header), Node(in header), handle, out var result);
-        if (errno != Errno.None)
-        {
-            Complete(worker, in header, errno);
-            return;
-        }
-
-        if (!result.Attr.HasBtime)
-        {
-            ReplyEnosys(worker, in header);
-            return;
-        }
-
-        var raw = default(fuse_statx_out);
-        FuseTimeouts.Split(result.Timeout, out raw.attr_valid, out raw.attr_valid_nsec);
-        ApplyRootTimeout(Node(in header), ref raw.attr_valid, ref raw.attr_valid_nsec);
-        result.Attr.WriteTo(ref raw.stat);
-        MemoryMarshal.Write(worker.Payload, in raw);
-        Send(worker, header.unique, 0, Marshal.SizeOf<fuse_statx_out>());
+        ReplyAttr(worker, in header, errno, in result, statx: true);
     }
 
     private void OnSetAttr(FuseWorker worker, in fuse_in_header header, ref FuseRequestReader reader)

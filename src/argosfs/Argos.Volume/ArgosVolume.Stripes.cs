@@ -342,7 +342,10 @@ public sealed partial class ArgosVolume
             var good = states.Count(st => st == ShardState.Good);
             if (!readAll && good == need && !encoded.Encrypted && encoded.Codec == CompressionCodec.None)
             {
-                StripeCodec.CheckPlain(encoded, buffer.AsSpan(0, need * s), context);
+                // Every data shard just matched its CRC32C: the plaintext CRC combines from them.
+                Span<uint> shardCrcs = stackalloc uint[need];
+                for (var i = 0; i < need; i++) shardCrcs[i] = record.Shards.Span[i].Crc32c;
+                StripeCodec.CheckPlain(encoded, buffer.AsSpan(0, need * s), context, shardCrcs, s);
                 var plain = new StripeData(buffer, encoded.RawLength);
                 buffer = null;
                 return plain;

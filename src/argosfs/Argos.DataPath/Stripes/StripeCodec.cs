@@ -208,6 +208,25 @@ public static class StripeCodec
     /// are used as they are (their first RawLength bytes are the file bytes): the payload length must
     /// be the raw length and the plaintext CRC32C must match.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="checkedShardCrcs"/>: the CRC32C of each data shard, when every one of them was
+    /// just read and checked against it and the shards hold exactly RawLength bytes (a whole stripe);
+    /// the plaintext CRC is then combined from them (<see cref="Crc32C.Combine"/>) instead of read
+    /// again — the same check, one pass over the stripe fewer.
+    /// </remarks>
+    public static void CheckPlain(in EncodedStripe stripe, ReadOnlySpan<byte> dataShards, in StripeContext context, ReadOnlySpan<uint> checkedShardCrcs, int shardLength)
+    {
+        if (!checkedShardCrcs.IsEmpty && stripe.PayloadLength == stripe.RawLength && !stripe.Encrypted
+            && stripe.Codec == CompressionCodec.None && (long)checkedShardCrcs.Length * shardLength == stripe.RawLength)
+        {
+            var combined = checkedShardCrcs[0];
+            for (var i = 1; i < checkedShardCrcs.Length; i++) combined = Crc32C.Combine(combined, checkedShardCrcs[i], shardLength);
+            if (combined == stripe.PlaintextCrc) return;
+            // A mismatch is reported by the full check below, with the CRC of the bytes themselves.
+        }
+        CheckPlain(stripe, dataShards, context);
+    }
+
     public static void CheckPlain(in EncodedStripe stripe, ReadOnlySpan<byte> dataShards, in StripeContext context)
     {
         if (stripe.Encrypted || stripe.Codec != CompressionCodec.None)
