@@ -104,6 +104,46 @@ public sealed class GroupCommitTests
         }
     }
 
+    [Fact]
+    public void ABackgroundBatchThatFailsToWrite_MakesTheNextSyncFail()
+    {
+        using var pool = new TempPool();
+        var failing = false;
+        var attempted = new SemaphoreSlim(0);
+        var options = new VolumeOpenOptions
+        {
+            CommitMaxTransactions = 4,
+            CommitInterval = TimeSpan.FromHours(1),
+            BackgroundCommit = true,
+            DeviceWrapper = d => new FailingFlushDevice(d, () => Volatile.Read(ref failing), attempted),
+        };
+        var v = ArgosVolume.Open(pool.Images.ToList(), options);
+        Volatile.Write(ref failing, true);
+        for (var i = 0; i < 4; i++)
+        {
+            var name = Encoding.UTF8.GetBytes($"f{i}");
+            v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, name, 0x81A4, Credentials.Root));
+        }
+        Assert.True(attempted.Wait(TimeSpan.FromSeconds(30)), "the committer did not try to write the batch");
+        Thread.Sleep(100); // let the committer finish failing
+        // The batch is gone from the log's buffer but not on the members: the sync must not say durable.
+        Assert.ThrowsAny<Exception>(v.Sync);
+        Assert.ThrowsAny<Exception>(v.Dispose);
+    }
+
+    private sealed class FailingFlushDevice(IMemberDevice inner, Func<bool> failing, SemaphoreSlim attempted) : DelegatingDevice(inner)
+    {
+        public override void Flush()
+        {
+            if (failing())
+            {
+                attempted.Release();
+                throw new IOException("injected: flush failed");
+            }
+            base.Flush();
+        }
+    }
+
     /// <summary>Flush blocks while <c>hold</c> is reset, signalling <c>held</c> once per blocked flush.</summary>
     private sealed class HoldingDevice(IMemberDevice inner, ManualResetEventSlim hold, SemaphoreSlim held) : DelegatingDevice(inner)
     {

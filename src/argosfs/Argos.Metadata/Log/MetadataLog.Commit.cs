@@ -75,6 +75,12 @@ public sealed partial class MetadataLog
         lock (_writeGate)
         lock (_gate)
         {
+            if (_poisoned)
+            {
+                // A pipelined flush that failed took its sealed batch with it: nothing is buffered,
+                // but those transactions are not durable, and a caller waiting for them must hear so.
+                ThrowIfUnwritable();
+            }
             if (_txCount == 0)
             {
                 return;
