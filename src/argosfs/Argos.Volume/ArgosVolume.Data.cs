@@ -104,7 +104,7 @@ public sealed partial class ArgosVolume
         {
             return; // the common case: one read-locked lookup
         }
-        Mutate(tx => { _ns.TouchAtime(tx, ino, now); return true; }, durable: false, extraOps: null, lazy: true);
+        MutateLazy(tx => _ns.TouchAtime(tx, ino, now));
     }
 
     public int Read(InodeId ino, ulong offset, Span<byte> destination)
@@ -289,7 +289,7 @@ public sealed partial class ArgosVolume
                 // Not counted toward the group commit's transaction bound: the commit of this data,
                 // which is counted, comes after it in the log, so whenever that is durable this is too.
                 var who = caller;
-                Mutate<bool>(tx => { _ns.RecordWrite(tx, ino, fb.Size, who); return true; }, durable: false, extraOps: null, lazy: true);
+                MutateLazy(tx => _ns.RecordWrite(tx, ino, fb.Size, who));
                 fb.Recorded = true;
             }
             var done = 0;

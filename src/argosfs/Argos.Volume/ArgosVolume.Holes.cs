@@ -10,8 +10,8 @@ namespace Argos.Volume;
 /// inside the range is released (its record dropped and its extents freed in one transaction, so
 /// st_blocks shrinks and SEEK_HOLE sees the hole); the bytes the range covers in a stripe it only
 /// partly covers are zeroed through the buffered write path (read-modify-write). Zero-range releases
-/// whole stripes too: Argos reserves no space ahead of writes (mode 0 does not either), and a hole
-/// reads zeros. Reading a stripe past its stored length, or a missing one, gives zeros, so the part of
+/// whole stripes too: Argos does not preallocate (fallocate mode 0 does not either; space is reserved
+/// only for buffered writes, ArgosVolume.Reservation.cs), and a hole reads zeros. Reading a stripe past its stored length, or a missing one, gives zeros, so the part of
 /// a range past the end of file needs nothing.
 ///
 ///     offset                                              offset + length

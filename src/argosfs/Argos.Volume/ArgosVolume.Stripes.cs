@@ -246,25 +246,12 @@ public sealed partial class ArgosVolume
         {
             return false;
         }
-        var loc = record.Shards.Span[shard];
-        var member = new MemberIndex(loc.Member);
-        if (!_log.IsPresent(member))
-        {
-            return false;
-        }
         var buffer = ArrayPool<byte>.Shared.Rent(s);
         try
         {
             var span = buffer.AsSpan(0, s);
-            try
-            {
-                _log.ReadAt(member, (long)loc.OffsetBytes, span);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            if (Crc32C.Compute(span) != loc.Crc32c)
+            // Not counted here: the decode that follows a failure reads the shard again and counts it.
+            if (ReadShard(record.Shards.Span[shard], span, countErrors: false) != ShardState.Good)
             {
                 return false;
             }
@@ -397,6 +384,32 @@ public sealed partial class ArgosVolume
     }
 
     /// <summary>
+    /// Reads one shard into <paramref name="span"/> and checks it against its CRC32C: Missing when its
+    /// member is absent or the read fails, Corrupt on a checksum mismatch. A member that fails the
+    /// read or returns a bad shard is counted against (its health score) unless <paramref name="countErrors"/> is false.
+    /// </summary>
+    private ShardState ReadShard(in ShardLocation loc, Span<byte> span, bool countErrors = true)
+    {
+        var member = new MemberIndex(loc.Member);
+        if (!_log.IsPresent(member))
+        {
+            return ShardState.Missing;
+        }
+        ShardState state;
+        try
+        {
+            _log.ReadAt(member, (long)loc.OffsetBytes, span);
+            state = Crc32C.Compute(span) == loc.Crc32c ? ShardState.Good : ShardState.Corrupt;
+        }
+        catch (IOException)
+        {
+            state = ShardState.Missing;
+        }
+        if (state != ShardState.Good && countErrors) _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
+        return state;
+    }
+
+    /// <summary>
     /// Reads shards [<paramref name="first"/>, first + count) of a stripe into their places in
     /// <paramref name="buffer"/> (shard i at i × chunk), checking each against its CRC32C; the shards of
     /// one call are read in parallel when they are big.
@@ -405,34 +418,7 @@ public sealed partial class ArgosVolume
     {
         var shards = record.Shards;
         var s = (int)record.ChunkBytes;
-        void ReadOne(int i)
-        {
-            var loc = shards.Span[i];
-            var member = new MemberIndex(loc.Member);
-            if (!_log.IsPresent(member))
-            {
-                states[i] = ShardState.Missing;
-                return;
-            }
-            var span = buffer.AsSpan(i * s, s);
-            try
-            {
-                _log.ReadAt(member, (long)loc.OffsetBytes, span);
-            }
-            catch (IOException)
-            {
-                states[i] = ShardState.Missing;
-                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                return;
-            }
-            if (Crc32C.Compute(span) != loc.Crc32c)
-            {
-                states[i] = ShardState.Corrupt;
-                _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-                return;
-            }
-            states[i] = ShardState.Good;
-        }
+        void ReadOne(int i) => states[i] = ReadShard(shards.Span[i], buffer.AsSpan(i * s, s));
         if (count > 1 && s >= 64 * 1024)
         {
             // The calling thread reads the last shard itself: one hand-off to the pool, not one per shard.

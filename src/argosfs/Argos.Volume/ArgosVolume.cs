@@ -213,6 +213,10 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
     public void Mutate(Action<NamespaceTransaction> action, bool durable = false, IReadOnlyList<RecordOp>? extraOps = null) =>
         Mutate<bool>(tx => { action(tx); return true; }, durable, extraOps);
 
+    /// <summary>A mutation that rides the group commit without counting toward its bound (see the lazy overload).</summary>
+    private void MutateLazy(Action<NamespaceTransaction> action) =>
+        Mutate<bool>(tx => { action(tx); return true; }, durable: false, extraOps: null, lazy: true);
+
     /// <summary>Makes every buffered file write and every transaction durable on all present members.</summary>
     public void Sync()
     {

@@ -331,7 +331,7 @@ public sealed partial class VolumeFileSystem
     }
 
     /// <summary>
-    /// fallocate(2). Space is taken at write time, so there is nothing to reserve: mode 0 only extends
+    /// fallocate(2). Argos does not preallocate (space is reserved when data is written): mode 0 only extends
     /// the size (a hole), KEEP_SIZE does nothing. PUNCH_HOLE (with KEEP_SIZE, as Linux requires) and
     /// ZERO_RANGE make the range read zeros and release the stripes it covers (ArgosVolume.Holes.cs).
     /// COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE and the rest: EOPNOTSUPP.
