@@ -79,5 +79,37 @@ public sealed class ShardReadTests
         }
     }
 
+    [Theory]
+    [InlineData(4096, 0)] // a small file: one replicated stripe, read whole by its first READ
+    [InlineData(20_000, 1)] // past the replication threshold: one erasure-coded stripe, read whole
+    [InlineData(3 * 2 * Chunk, 1)] // stripe 1 of a big file read whole in one READ
+    public void WholeStripeReads_BypassTheCache_ButStillRebuildACorruptShard_AndCountIt(int size, int shard)
+    {
+        using var pool = new TempPool();
+        var data = RandomBytes(size, 43);
+        var index = size > 2 * Chunk ? 1 : 0;
+        InodeId ino;
+        Dictionary<int, string> paths;
+        Metadata.Namespace.Encoding.ShardLocation target;
+        using (var v = pool.Open())
+        {
+            ino = WriteFile(v, "f", data);
+            paths = MemberPaths(v);
+            target = Stripes(v, ino)[index].Value.Shards.Span[shard];
+        }
+        FlipShard(paths, target);
+        using (var v = pool.Open(readOnly: true))
+        {
+            var offset = index * 2 * Chunk;
+            var length = Math.Min(2 * Chunk, size - offset);
+            for (var pass = 0; pass < 2; pass++) // the second read decodes again: nothing was cached
+            {
+                Assert.Equal(data.AsSpan(offset, length).ToArray(), ReadAt(v, ino, offset, length));
+            }
+            Assert.True(v.ShardErrors.TryGetValue(target.Member, out var errors) && errors >= 2,
+                $"both whole-stripe reads met the corrupt shard on member {target.Member} (errors counted: {errors})");
+        }
+    }
+
     private readonly record struct StripeRecordShards(Metadata.Namespace.Encoding.ShardLocation Shard);
 }

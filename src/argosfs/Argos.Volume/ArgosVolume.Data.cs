@@ -87,26 +87,6 @@ public sealed partial class ArgosVolume
         return Math.Min(bytes, (size + 4095) / 4096 * 4096);
     }
 
-    /// <summary>
-    /// Relatime after a read of <paramref name="ino"/> (file data or a directory listing): sets atime
-    /// to now when it is not newer than mtime or ctime, or is a day old; otherwise, and on a
-    /// read-only volume, does nothing. The change rides the next group commit (never an fsync) and does
-    /// not count toward its transaction bound.
-    /// </summary>
-    public void NoteAccess(InodeId ino)
-    {
-        if (ReadOnly)
-        {
-            return;
-        }
-        var now = Timespec.Now();
-        if (!FsNamespace.ShouldUpdateAtime(_ns.GetAttr(ino), now))
-        {
-            return; // the common case: one read-locked lookup
-        }
-        MutateLazy(tx => _ns.TouchAtime(tx, ino, now));
-    }
-
     public int Read(InodeId ino, ulong offset, Span<byte> destination)
     {
         var attr = GetAttr(ino);
@@ -155,10 +135,25 @@ public sealed partial class ArgosVolume
                 // A random read of a raw stripe costs one data shard, not the stripe; a sequential
                 // reader decodes whole stripes into the cache and reads ahead, and a stripe cached or
                 // being decoded already (the kernel's parallel READs of one window) is waited for.
-                var sequential = NoteStripeRead(ino, index);
+                // A file of one stripe has no next stripe to read ahead: its reads are not tracked.
+                var sequential = fileSize > s && NoteStripeRead(ino, index);
                 var version = StripeVersion(stripe);
-                if (sequential || _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version))
-                    || !TryReadWithinShard(stripe, within, target))
+                var shared = sequential || _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version));
+                if (!shared && within == 0 && (ulong)take >= stripe.RawLength)
+                {
+                    // This READ takes the whole stripe (a small file read at once): the kernel caches
+                    // the pages, so the decoded stripe goes straight back to the pool, not to the cache.
+                    var decoded = DecodeStripe(ino, index, stripe, out _);
+                    try
+                    {
+                        CopyPadded(decoded.Span, 0, target);
+                    }
+                    finally
+                    {
+                        decoded.Release();
+                    }
+                }
+                else if (shared || !TryReadWithinShard(stripe, within, target))
                 {
                     using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
                 }

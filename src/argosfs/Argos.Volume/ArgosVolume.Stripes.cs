@@ -326,7 +326,8 @@ public sealed partial class ArgosVolume
         try
         {
             ReadShards(record, buffer, 0, firstWave, states);
-            var good = states.Count(st => st == ShardState.Good);
+            var good = 0;
+            foreach (var st in states) good += st == ShardState.Good ? 1 : 0;
             if (!readAll && good == need && !encoded.Encrypted && encoded.Codec == CompressionCodec.None)
             {
                 // Every data shard just matched its CRC32C: the plaintext CRC combines from them.
@@ -416,31 +417,36 @@ public sealed partial class ArgosVolume
     /// </summary>
     private void ReadShards(in StripeRecord record, byte[] buffer, int first, int count, ShardState[] states)
     {
-        var shards = record.Shards;
         var s = (int)record.ChunkBytes;
-        void ReadOne(int i) => states[i] = ReadShard(shards.Span[i], buffer.AsSpan(i * s, s));
         if (count > 1 && s >= 64 * 1024)
         {
-            // The calling thread reads the last shard itself: one hand-off to the pool, not one per shard.
-            var handoff = new Task[count - 1];
-            for (var j = 0; j < count - 1; j++)
-            {
-                var i = first + j;
-                handoff[j] = Task.Run(() => ReadOne(i));
-            }
-            ReadOne(first + count - 1);
-            try
-            {
-                Task.WaitAll(handoff);
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-            }
+            ReadShardsParallel(record.Shards, buffer, first, count, states, s);
         }
         else
         {
-            for (var i = first; i < first + count; i++) ReadOne(i);
+            // Small shards one after another, with no closure (a small file's read allocates nothing here).
+            for (var i = first; i < first + count; i++) states[i] = ReadShard(record.Shards.Span[i], buffer.AsSpan(i * s, s));
+        }
+    }
+
+    private void ReadShardsParallel(ReadOnlyMemory<ShardLocation> shards, byte[] buffer, int first, int count, ShardState[] states, int s)
+    {
+        void ReadOne(int i) => states[i] = ReadShard(shards.Span[i], buffer.AsSpan(i * s, s));
+        // The calling thread reads the last shard itself: one hand-off to the pool, not one per shard.
+        var handoff = new Task[count - 1];
+        for (var j = 0; j < count - 1; j++)
+        {
+            var i = first + j;
+            handoff[j] = Task.Run(() => ReadOne(i));
+        }
+        ReadOne(first + count - 1);
+        try
+        {
+            Task.WaitAll(handoff);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
     }
 

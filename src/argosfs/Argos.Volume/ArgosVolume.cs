@@ -166,32 +166,36 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
         ThrowIfReadOnly("change the filesystem");
         lock (_commitGate)
         {
-            using var tx = _ns.Begin();
-            var result = action(tx);
-            var ops = tx.Complete();
-            List<RecordOp>? all = null;
-            if (tx.FreedInodes.Count > 0 || extraOps is { Count: > 0 })
+            T result;
+            using (var tx = _ns.Begin())
             {
-                all = new List<RecordOp>(ops);
-                foreach (var freed in tx.FreedInodes)
+                result = action(tx);
+                var ops = tx.Complete();
+                List<RecordOp>? all = null;
+                if (tx.FreedInodes.Count > 0 || extraOps is { Count: > 0 })
                 {
-                    foreach (var (_, stripe) in freed.Stripes)
+                    all = new List<RecordOp>(ops);
+                    foreach (var freed in tx.FreedInodes)
                     {
-                        AddFreeOps(all, stripe);
+                        foreach (var (_, stripe) in freed.Stripes)
+                        {
+                            AddFreeOps(all, stripe);
+                        }
+                        _stripeCache.Forget(freed.Ino);
+                        _lastReadStripe.TryRemove(freed.Ino.Value, out _);
+                        ForgetBuffer(freed.Ino);
                     }
-                    _stripeCache.Forget(freed.Ino);
-                    _lastReadStripe.TryRemove(freed.Ino.Value, out _);
-                    ForgetBuffer(freed.Ino);
+                    if (extraOps is not null) all.AddRange(extraOps);
                 }
-                if (extraOps is not null) all.AddRange(extraOps);
+                IReadOnlyList<RecordOp> commit = WithholdPinnedFrees(all ?? ops);
+                if (commit.Count > 0)
+                {
+                    _log.Append(commit);
+                    if (_pendingTransactions++ == 0) _oldestPending = DateTime.UtcNow;
+                    if (lazy) _pendingLazy++;
+                }
             }
-            IReadOnlyList<RecordOp> commit = WithholdPinnedFrees(all ?? ops);
-            if (commit.Count > 0)
-            {
-                _log.Append(commit);
-                if (_pendingTransactions++ == 0) _oldestPending = DateTime.UtcNow;
-                if (lazy) _pendingLazy++;
-            }
+            // The transaction is closed: a flush below may log the batched atimes in one of its own.
             var counted = _pendingTransactions - _pendingLazy;
             if (durable || (counted >= _options.CommitMaxTransactions && (_committer is null || counted >= 2 * _options.CommitMaxTransactions)))
             {
@@ -230,6 +234,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
 
     private void FlushLogLocked()
     {
+        LogAccessTimesLocked();
         // Data before the metadata that names it (I-DATA-BEFORE-META in docs/format.md). With nothing
         // pending here a batch may still be in flight on the committer: the log's flush waits for it,
         // so this returns with every earlier transaction durable.
@@ -255,7 +260,8 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
                 bool due;
                 lock (_commitGate)
                 {
-                    due = _pendingTransactions > 0 && (_commitRequested || agedData || DateTime.UtcNow - _oldestPending >= _options.CommitInterval);
+                    var agedAtimes = AccessTimesAged(_options.CommitInterval) && LogAccessTimesLocked();
+                    due = _pendingTransactions > 0 && (_commitRequested || agedData || agedAtimes || DateTime.UtcNow - _oldestPending >= _options.CommitInterval);
                     if (due)
                     {
                         // The batch is the log's buffer at the seal below; transactions appended between

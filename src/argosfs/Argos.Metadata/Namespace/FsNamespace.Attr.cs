@@ -165,6 +165,58 @@ public sealed partial class FsNamespace
     }
 
     /// <summary>
+    /// Relatime without a transaction (as lazytime does): sets atime in memory only, and the caller logs
+    /// the inode later with <see cref="LogInodes"/> (a batch at the next group commit). False when the
+    /// inode is gone. The namespace version is not moved: the change is one field of one node, never
+    /// the shape of a table, so a checkpoint enumerating meanwhile stays valid (it writes either atime;
+    /// the later LogInodes names the inode again).
+    /// </summary>
+    public bool SetAtimeUnlogged(InodeId ino, Timespec atime)
+    {
+        _lock.EnterWriteLock(); // not inside another mutation's before- and after-image
+        try
+        {
+            if (!_inodes.TryGetValue(ino.Value, out InodeNode? node))
+            {
+                return false;
+            }
+            node.Atime = atime;
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Puts the current record of each inode in <paramref name="inodes"/> that still exists (one op each;
+    /// a removed inode was deleted by its own transaction and is skipped): what makes the atimes set
+    /// by <see cref="SetAtimeUnlogged"/> durable. O(inodes).
+    /// </summary>
+    public void LogInodes(NamespaceTransaction tx, IEnumerable<ulong> inodes)
+    {
+        BeginMutation(tx);
+        try
+        {
+            foreach (ulong ino in inodes)
+            {
+                if (_inodes.ContainsKey(ino)) TouchInode(tx, ino);
+            }
+            SealMutation(tx);
+        }
+        catch
+        {
+            AbortMutation(tx);
+            throw;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
     /// After the data path wrote to a regular file: sets its size, mtime and ctime, and removes
     /// privileges as file_remove_privs() does: S_ISUID (and S_ISGID when group-executable) for a
     /// caller without CAP_FSETID, security.capability for every caller.
