@@ -31,9 +31,18 @@ public sealed class FsxTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void RandomOperations_MatchTheReferenceTree_AcrossARemount(int seed, int operations)
+    public void RandomOperations_MatchTheReferenceTree_AcrossARemount(int seed, int operations) => Run(seed, operations);
+
+    /// <summary>The same with -o writeback_cache: dirty pages, mtime and size wait in the kernel, and reach the daemon by writeback, fsync or close.</summary>
+    [Theory]
+    [InlineData(5, 800)]
+    [InlineData(6, 800)]
+    public void RandomOperations_UnderAWritebackCache_MatchTheReferenceTree_AcrossARemount(int seed, int operations) =>
+        Run(seed, operations, "-o", "writeback_cache");
+
+    private void Run(int seed, int operations, params string[] mountArgs)
     {
-        using var pool = new ArgosPool($"fsx{seed}");
+        using var pool = new ArgosPool($"fsx{seed}", 512L << 20, mountArgs);
         var reference = Path.Combine(pool.Root, "ref");
         Directory.CreateDirectory(reference);
         pool.Mount();

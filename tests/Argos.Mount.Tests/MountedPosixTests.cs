@@ -3,17 +3,36 @@ using Xunit;
 namespace Argos.Mount.Tests;
 
 /// <summary>One `argosfs mount` of a fresh 2+1 image pool, shared by the checks of <see cref="MountedPosixTests"/>.</summary>
-public sealed class SharedMount : IDisposable
+public class SharedMount : IDisposable
 {
     internal MountedPool Pool { get; } = new();
 
-    public SharedMount()
+    public SharedMount() : this([])
     {
-        Pool.Mount();
     }
 
-    public void Dispose() => Pool.Dispose();
+    protected SharedMount(string[] mountArgs)
+    {
+        Pool.Mount(mountArgs);
+    }
+
+    /// <summary>Runs one posix.py check on the mount; the daemon's log must then show no request that ended in EIO.</summary>
+    internal void Check(string name, params string[] args)
+    {
+        Assert.True(Environment.UserName == "root", "the mounted tests need root (mount, mknod, setcap, trusted.*, setpriv)");
+        Shell.Check(name, Pool.MountPoint, args);
+        Assert.Empty(Pool.DaemonErrors());
+    }
+
+    public void Dispose()
+    {
+        Pool.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
+
+/// <summary>One `argosfs mount -o writeback_cache` of a fresh 2+1 image pool.</summary>
+public sealed class SharedWritebackMount() : SharedMount(["-o", "writeback_cache"]);
 
 /// <summary>
 /// The mounted POSIX list, through real syscalls (tests/Argos.Mount.Tests/posix.py, one check per
@@ -23,12 +42,7 @@ public sealed class SharedMount : IDisposable
 [Trait("Requires", "root")]
 public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedMount>
 {
-    private void Check(string name, params string[] args)
-    {
-        Assert.True(Environment.UserName == "root", "the mounted tests need root (mount, mknod, setcap, trusted.*, setpriv)");
-        Shell.Check(name, mount.Pool.MountPoint, args);
-        Assert.Empty(mount.Pool.DaemonErrors());
-    }
+    private void Check(string name, params string[] args) => mount.Check(name, args);
 
     [Fact] public void InodeTypes_AllSevenKindsWithDeviceNumbers() => Check("inode_types");
     [Fact] public void HardLinks_ShareOneInodeNumberAndCountNlink() => Check("hard_links");
@@ -54,6 +68,44 @@ public sealed class MountedPosixTests(SharedMount mount) : IClassFixture<SharedM
     [Fact] public void OTmpfile_IsUnnamedUntilLinkat() => Check("tmpfile");
     [Fact] public void Fallocate_PunchAndZeroRangeWork_CollapseInsertUnshareGiveEOPNOTSUPP() => Check("fallocate");
     [Fact] public void PunchHole_FreesStripes_SeekHoleFindsIt_ZeroRangeExtends() => Check("punch_hole");
+    [Fact] public void SeekHole_NeverCallsWrittenDataAHole() => Check("seek_unflushed");
+}
+
+/// <summary>
+/// The POSIX checks again under -o writeback_cache, where the kernel buffers writes and owns mtime and
+/// size until writeback, fsync or close, turns UTIME_NOW and truncate's time update into explicit times,
+/// and asks SEEK_DATA/SEEK_HOLE without writing back first. Left out: the hole-position checks
+/// (sparse_seek, punch_hole), since such a mount reports no holes; seek_unflushed checks what it does report.
+/// </summary>
+[Trait("Requires", "root")]
+public sealed class WritebackCachePosixTests(SharedWritebackMount mount) : IClassFixture<SharedWritebackMount>
+{
+    private void Check(string name, params string[] args) => mount.Check(name, args);
+
+    [Theory]
+    [InlineData("inode_types")]
+    [InlineData("hard_links")]
+    [InlineData("rename")]
+    [InlineData("rename_ctime")]
+    [InlineData("append_trunc")]
+    [InlineData("xattrs")]
+    [InlineData("acl_inheritance")]
+    [InlineData("permission_denials")]
+    [InlineData("utimensat")]
+    [InlineData("relatime")]
+    [InlineData("statfs")]
+    [InlineData("concurrent_writers")]
+    [InlineData("unlinked_open")]
+    [InlineData("setgid_dir")]
+    [InlineData("setuid_cleared")]
+    [InlineData("long_names")]
+    [InlineData("tmpfile")]
+    [InlineData("fallocate")]
+    [InlineData("birth_time")]
+    [InlineData("seek_unflushed")]
+    public void PosixCheck(string check) => Check(check);
+
+    [Fact] public void MmapWrite_AndLargeFiles() { Check("mmap_write", "write"); Check("large_files", "write"); }
 }
 
 /// <summary>Mount, unmount and remount of one pool: what must survive, and the pool left clean.</summary>

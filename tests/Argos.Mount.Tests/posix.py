@@ -847,6 +847,33 @@ def long_names(d):
     fails_with(errno.ENAMETOOLONG, lambda: os.stat(leaf + "/" + "x" * 10), "a path over PATH_MAX")
 
 
+def seek_unflushed(d):
+    # Written data is never reported as a hole, fsynced or not: under -o writeback_cache the kernel asks
+    # the daemon about SEEK_DATA/SEEK_HOLE without writing its dirty pages back first, so the daemon must
+    # leave those to the kernel (all data up to EOF) rather than answer from what it has seen.
+    MiB = 1 << 20
+    fd = os.open(f"{d}/f", os.O_RDWR | os.O_CREAT, 0o644)
+    os.pwrite(fd, b"A" * 4096, 0)
+    os.pwrite(fd, b"B" * 4096, 64 * MiB)
+    eq(os.lseek(fd, 0, os.SEEK_DATA), 0, "SEEK_DATA at 0 before any fsync")
+    hole = os.lseek(fd, 0, os.SEEK_HOLE)
+    if hole < 4096:
+        raise AssertionError(f"SEEK_HOLE from 0 gave {hole}, inside the data written at 0")
+    if hole < 64 * MiB:
+        data = os.lseek(fd, hole, os.SEEK_DATA)
+        if data > 64 * MiB:
+            raise AssertionError(f"SEEK_DATA from {hole} gave {data}: it skipped the data written at 64 MiB")
+    else:
+        eq(hole, 64 * MiB + 4096, "with no hole reported, SEEK_HOLE from 0 is the end of file")
+    if os.lseek(fd, 64 * MiB, os.SEEK_HOLE) < 64 * MiB + 4096:
+        raise AssertionError("SEEK_HOLE at 64 MiB reported the data written there as a hole")
+    # cp --sparse=always copies by SEEK_DATA/SEEK_HOLE: nothing may be lost
+    run("cp", "--sparse=always", f"{d}/f", f"{d}/copy")
+    eq(read(f"{d}/copy")[64 * MiB:], b"B" * 4096, "the copy has the data at 64 MiB")
+    eq(read(f"{d}/copy")[:4096], b"A" * 4096, "and the data at 0")
+    os.close(fd)
+
+
 def tmpfile(d):
     fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o640)
     os.write(fd, b"anonymous")
@@ -1133,7 +1160,7 @@ def birth_time(d):
 CHECKS = {f.__name__: f for f in [inode_types, hard_links, rename, rename_ctime, renameat2, append_trunc, sparse_seek, mmap_write,
                                   large_files, xattrs, acl_inheritance, permission_denials, utimensat, relatime, supplementary_groups, statfs,
                                   concurrent_writers, many_files, unlinked_open, setgid_dir, setuid_cleared, long_names,
-                                  tmpfile, fallocate, punch_hole, full_pool, birth_time, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
+                                  tmpfile, seek_unflushed, fallocate, punch_hole, full_pool, birth_time, tree_digest, hold_open, verify_hold_open, read_only, prepare_read_only]}
 
 if __name__ == "__main__":
     name, root, *args = sys.argv[1:]

@@ -19,7 +19,7 @@ public static class MountCommands
         };
         var options = new Option<string[]>("-o", "--options")
         {
-            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, fsname=NAME, cache_timeout=SECONDS, readahead_kb=KIB (default: two stripes; 0 keeps the kernel's)",
+            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, writeback_cache (the kernel buffers writes; close waits for the store), fsname=NAME, cache_timeout=SECONDS, readahead_kb=KIB (default: two stripes; 0 keeps the kernel's)",
             CustomParser = r => PoolSelector.SplitList(r.Tokens.Select(t => t.Value)),
         };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay attached: serve until unmounted or SIGTERM" };
@@ -66,7 +66,7 @@ public static class MountCommands
         return cmd;
     }
 
-    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true, int? ReadaheadKb = null);
+    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true, int? ReadaheadKb = null, bool WritebackCache = false);
 
     internal static Parsed ParseMode(string mode, IReadOnlyList<string> options)
     {
@@ -83,6 +83,7 @@ public static class MountCommands
         var cacheTimeout = TimeSpan.FromSeconds(60);
         var atime = true;
         int? readaheadKb = null;
+        var writeback = false;
         foreach (var o in options)
         {
             var (key, value) = o.Split('=', 2) is [var k, var v] ? (k, v) : (o, "");
@@ -104,6 +105,8 @@ public static class MountCommands
                     break;
                 case "relatime" or "atime" or "strictatime": atime = true; break; // relatime is what every read gets
                 case "noatime": atime = false; break;
+                case "writeback_cache": writeback = true; break;
+                case "no_writeback_cache": writeback = false; break;
                 case "readahead_kb" when int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var kb) && kb >= 0:
                     readaheadKb = kb; // 0: leave the kernel's default
                     break;
@@ -113,7 +116,12 @@ public static class MountCommands
                 default: throw new UsageException($"mount option '{o}' is not known; see 'argosfs mount --help'");
             }
         }
-        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime, readaheadKb);
+        if (writeback && !mount.DefaultPermissions)
+        {
+            // The daemon trusts the kernel's checks of the times a writeback cache sends it.
+            throw new UsageException("-o writeback_cache needs default_permissions; drop one of them");
+        }
+        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime, readaheadKb, writeback && !readOnly);
     }
 
     private static int Detach(List<string> tokens, bool rootDaemon)
@@ -155,10 +163,18 @@ public static class MountCommands
                     + "mount it with --mode degraded-ro (or degraded-rw to accept writes without full redundancy)");
             }
             var mountOptions = settings.Mount with { FsName = settings.Mount.FsName == "argosfs" ? info.PoolName : settings.Mount.FsName };
-            var fs = new VolumeFileSystem(volume, new MountSettings { CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly, Atime = settings.Atime });
+            var fs = new VolumeFileSystem(volume, new MountSettings
+            {
+                CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly, Atime = settings.Atime, WritebackCache = settings.WritebackCache,
+            });
             var session = new FuseSession(fs, new FuseSessionOptions
             {
                 PosixAcl = true,
+                // Opt in: dirty pages wait in the kernel (mtime and size with them) until writeback,
+                // fsync or close, whose FLUSH then stores the file (the kernel sends it whatever
+                // FOPEN_NOFLUSH says). Writes that must clear setuid/setgid still come through at once
+                // (HANDLE_KILLPRIV_V2 below), with the writer's credentials.
+                WritebackCache = settings.WritebackCache,
                 // With FUSE_POSIX_ACL the kernel still applies the umask unless told not to; the namespace
                 // applies it only when the directory has no default ACL (posix_acl_create).
                 DontMask = true,

@@ -369,6 +369,10 @@ public sealed partial class VolumeFileSystem
     {
         resultOffset = 0;
         if (whence is not (SEEK_DATA or SEEK_HOLE)) return Errno.EINVAL;
+        // Under a writeback cache the kernel asks without writing its dirty pages back first: an answer
+        // from here could call written data a hole. ENOSYS makes it answer itself from its own size
+        // (all data up to EOF, one hole at EOF), which is never wrong.
+        if (settings.WritebackCache) return Errno.ENOSYS;
         try
         {
             resultOffset = volume.Seek(Ino(node), offset, data: whence == SEEK_DATA);

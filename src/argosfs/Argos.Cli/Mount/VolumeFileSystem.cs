@@ -154,6 +154,7 @@ public sealed partial class VolumeFileSystem(ArgosVolume volume, MountSettings s
                 Mtime = ToTimeChange(changes, FuseSetAttrValid.Mtime, FuseSetAttrValid.MtimeNow, changes.Mtime),
                 Ctime = changes.Has(FuseSetAttrValid.Ctime) ? new Timespec(changes.Ctime.Seconds, changes.Ctime.Nanoseconds) : null,
                 KillSuidGid = changes.Has(FuseSetAttrValid.KillSuidgid),
+                TimesChecked = settings.WritebackCache,
             };
             var caller = changes.Has(FuseSetAttrValid.Gid) || changes.Has(FuseSetAttrValid.Mode) ? CallerWithGroups(context) : Caller(context);
             if (changes.Has(FuseSetAttrValid.Size))
@@ -296,4 +297,11 @@ public sealed record MountSettings
     /// count: pages the kernel already caches are read without asking it (the kernel drops its cached
     /// atime after each read, so stat sees the update).</summary>
     public bool Atime { get; init; } = true;
+    /// <summary>
+    /// FUSE_WRITEBACK_CACHE (with default_permissions, which the mount command requires for it): the
+    /// kernel owns cached mtime/ctime and size and has checked time changes itself (see
+    /// SetAttrRequest.TimesChecked); SEEK_DATA/SEEK_HOLE are left to the kernel, which would otherwise
+    /// ask about data it has not written back yet.
+    /// </summary>
+    public bool WritebackCache { get; init; }
 }

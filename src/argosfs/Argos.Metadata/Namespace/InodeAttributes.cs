@@ -68,6 +68,13 @@ public readonly record struct SetAttrRequest
     /// <summary>An explicit ctime (FATTR_CTIME); otherwise any change sets ctime to now.</summary>
     public Timespec? Ctime { get; init; }
     public bool KillSuidGid { get; init; }
+    /// <summary>
+    /// The kernel has already checked who may set these times (a writeback-cache mount with
+    /// default_permissions: it turns UTIME_NOW and truncate's time update into explicit times and
+    /// flushes its own cached mtime/ctime, from whichever process closes or writes back): the owner
+    /// check on explicit atime/mtime is skipped. Every other check still applies.
+    /// </summary>
+    public bool TimesChecked { get; init; }
 
     public bool IsEmpty => Mode is null && Uid is null && Gid is null && Size is null
         && Atime.Kind == TimeChangeKind.Omit && Mtime.Kind == TimeChangeKind.Omit && Ctime is null && !KillSuidGid;
