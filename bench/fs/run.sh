@@ -147,7 +147,10 @@ setup() {
 teardown() {
     argos_umount
     umount "$work/mnt-bindfs"
-    umount "$work/bindfs-lower"
+    # bindfs may still hold the lower directory for a moment after its umount returns
+    local i
+    for ((i = 0; i < 100; i++)); do umount "$work/bindfs-lower" 2> /dev/null && break; sleep 0.1; done
+    mountpoint -q "$work/bindfs-lower" && { say "$work/bindfs-lower stays busy after bindfs was unmounted"; exit 1; }
     umount "$work/mnt-ext4"
     mounted=()
     rm -f "$work"/*.img
