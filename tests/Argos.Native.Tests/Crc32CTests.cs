@@ -40,7 +40,7 @@ public class Crc32CTests
         var random = new Random(3);
         var data = new byte[600_000];
         random.NextBytes(data);
-        foreach (var (a, b) in new[] { (0, 1), (1, 0), (1, 1), (9, 262144), (262144, 262144), (4096, 7), (100_000, 333_333), (0, 0) })
+        foreach (var (a, b) in new[] { (0, 1), (1, 0), (1, 1), (9, 262144), (262144, 262144), (4096, 7), (100_000, 333_333), (0, 0), (3, 2), (5, 3), (17, 65537), (1, 599_999) })
         {
             var left = data.AsSpan(0, a);
             var right = data.AsSpan(a, b);
@@ -51,6 +51,20 @@ public class Crc32CTests
         var combined = shards.Skip(1).Aggregate(shards[0], (crc, next) => Crc32C.Combine(crc, next, 131072));
         Assert.Equal(Crc32C.Compute(data.AsSpan(0, 4 * 131072)), combined);
         Assert.NotEqual(Crc32C.Compute(data.AsSpan(0, 4 * 131072)), Crc32C.Combine(shards[1], shards[0], 131072)); // order matters
+    }
+
+    [Fact]
+    public void Combine_OfManyDistinctLengths_IsRight_PastTheCachedOnes()
+    {
+        // More distinct lengths than the table cache keeps (64): the later ones are built on the spot
+        // (Z_n by squaring), and each must still give the CRC of the whole.
+        var data = TestData.Random(300_000, seed: 5);
+        for (var i = 0; i < 200; i++)
+        {
+            var b = 200_000 + (i * 433);
+            var a = data.Length - b;
+            Assert.Equal(Crc32C.Compute(data), Crc32C.Combine(Crc32C.Compute(data.AsSpan(0, a)), Crc32C.Compute(data.AsSpan(a)), b));
+        }
     }
 
     [Fact]
