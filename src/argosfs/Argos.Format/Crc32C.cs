@@ -179,8 +179,8 @@ public static class Crc32C
     /// <summary>
     /// The CRC of A ‖ B from the CRCs of A and B and the length of B, without reading either:
     /// Combine(crcA, crcB, |B|) = Z_|B|(crcA) ⊕ crcB (the init and xorout terms cancel; see the header).
-    /// The shift tables for a length are built once (32 × |B| byte steps) and cached: callers combine
-    /// shards of a few fixed sizes.
+    /// The shift tables for a length are built by squaring (microseconds) and the first 64 lengths
+    /// are cached: callers combine shards of a few common sizes.
     /// </summary>
     public static uint Combine(uint crcA, uint crcB, int lengthB)
     {

@@ -178,9 +178,19 @@ public class NamespaceAttrTests
         using var h = new Harness();
         InodeId f = h.Create(R, "f");
         InodeAttributes before = h.Attr(f);
-        h.Run(tx => h.Ns.TouchAtime(tx, f, new Timespec(9, 9)));
-        Assert.Equal(new Timespec(9, 9), h.Attr(f).Atime);
+        InodeId gone = h.Create(R, "gone");
+        Assert.True(h.Ns.SetAtimeUnlogged(f, new Timespec(9, 9)));
+        Assert.True(h.Ns.SetAtimeUnlogged(gone, new Timespec(9, 9)));
+        Assert.Equal(new Timespec(9, 9), h.Attr(f).Atime); // at once, in memory
         Assert.Equal(before.Ctime, h.Attr(f).Ctime);
+        Assert.Equal(before.Atime, h.Replay().GetAttr(f).Atime); // and not logged yet
+        h.Run(tx => h.Ns.Unlink(tx, R, Harness.N("gone")));
+        Assert.False(h.Ns.SetAtimeUnlogged(gone, new Timespec(10, 0)));
+        var logged = h.Log.Count;
+        h.Run(tx => h.Ns.LogInodes(tx, [f.Value, gone.Value]));
+        Assert.Equal(logged + 1, h.Log.Count); // one put, for f: the removed inode is skipped, not deleted again
+        Assert.Equal(new Timespec(9, 9), h.Replay().GetAttr(f).Atime);
+        Assert.Equal(Harness.Dump(h.Ns), Harness.Dump(h.Replay()));
     }
 
     [Fact]

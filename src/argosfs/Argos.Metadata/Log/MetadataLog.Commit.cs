@@ -119,7 +119,7 @@ public sealed partial class MetadataLog
                 }
                 ThrowIfUnwritable();
                 padded = JournalRecordHeader.PaddedLength(_payloadLength);
-                if (_tip + padded > _members.Min(m => m.Sb.Layout.JournalLength))
+                if (!FitsInJournal(padded))
                 {
                     return false;
                 }
@@ -135,11 +135,7 @@ public sealed partial class MetadataLog
                 lock (_gate) _poisoned = true; // a sealed record that may not be on the members: reopen decides
                 throw;
             }
-            lock (_gate)
-            {
-                MarkDurable(last);
-                if (record.Length <= 4 * 1024 * 1024) _spareRecord = record;
-            }
+            lock (_gate) Written(record, last);
             return true;
         }
     }
@@ -193,8 +189,7 @@ public sealed partial class MetadataLog
             return;
         }
         int padded = JournalRecordHeader.PaddedLength(_payloadLength);
-        long journalLength = _members.Min(m => m.Sb.Layout.JournalLength);
-        if (_tip + padded > journalLength)
+        if (!FitsInJournal(padded))
         {
             // The journal is full (or the batch is bigger than the journal): a checkpoint makes every
             // appended transaction durable, and the record itself is never written.
@@ -203,8 +198,17 @@ public sealed partial class MetadataLog
         }
         var (record, tip, last) = SealLocked(padded);
         WriteRecord(record, padded, tip);
-        if (record.Length <= 4 * 1024 * 1024) _spareRecord = record;
+        Written(record, last);
+    }
+
+    /// <summary>Whether a record of <paramref name="padded"/> bytes fits between the tip and the end of the smallest member's journal (_gate held).</summary>
+    private bool FitsInJournal(int padded) => _tip + padded <= _members.Min(m => m.Sb.Layout.JournalLength);
+
+    /// <summary>A written record's transactions are durable; its buffer is kept for the next seal unless it grew large (_gate held).</summary>
+    private void Written(byte[] record, TxId last)
+    {
         MarkDurable(last);
+        if (record.Length <= 4 * 1024 * 1024) _spareRecord = record;
     }
 
     private void MarkDurable(TxId txid)

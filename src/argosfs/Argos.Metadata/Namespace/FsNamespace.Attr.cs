@@ -142,30 +142,8 @@ public sealed partial class FsNamespace
         }
     }
 
-    /// <summary>Sets atime (after a read, when <see cref="ShouldUpdateAtime"/> says so). Does not change ctime.</summary>
-    public void TouchAtime(NamespaceTransaction tx, InodeId ino, Timespec atime)
-    {
-        BeginMutation(tx);
-        try
-        {
-            InodeNode node = Node(ino.Value);
-            TouchInode(tx, node.Ino);
-            node.Atime = atime;
-            SealMutation(tx);
-        }
-        catch
-        {
-            AbortMutation(tx);
-            throw;
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
-        }
-    }
-
     /// <summary>
-    /// Relatime without a transaction (as lazytime does): sets atime in memory only, and the caller logs
+    /// Relatime without a transaction (as lazytime does): sets atime in memory only (ctime stays), and the caller logs
     /// the inode later with <see cref="LogInodes"/> (a batch at the next group commit). False when the
     /// inode is gone. The namespace version is not moved: the change is one field of one node, never
     /// the shape of a table, so a checkpoint enumerating meanwhile stays valid (it writes either atime;

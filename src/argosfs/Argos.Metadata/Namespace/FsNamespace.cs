@@ -240,7 +240,7 @@ public sealed partial class FsNamespace : IRecordStore, IDisposable
 
     /// <summary>
     /// Relatime: update atime when it is not newer than mtime or ctime, or is more than a day old.
-    /// The caller then sets it with <see cref="TouchAtime"/>.
+    /// The caller then sets it with <see cref="SetAtimeUnlogged"/> and logs it with <see cref="LogInodes"/>.
     /// </summary>
     public static bool ShouldUpdateAtime(in InodeAttributes attributes, Timespec now)
     {
