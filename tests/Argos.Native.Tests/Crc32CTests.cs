@@ -140,4 +140,31 @@ public class Crc32CTests
         data[1234] ^= 0x10;
         Assert.NotEqual(before, Crc32C.Compute(data));
     }
+
+    [Theory]
+    [InlineData(256 * 1024, 16 * 1024)] // a full shard: 16 whole blocks
+    [InlineData(12 * 1024, 16 * 1024)] // shorter than one block
+    [InlineData(100_000, 16 * 1024)] // a short last block (100000 = 6 × 16384 + 1696)
+    [InlineData(0, 4096)]
+    public void ComputeBlocks_GivesEachBlocksCrc_AndTheWholesCrc_CombinedFromThem(int length, int blockBytes)
+    {
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        var count = Crc32C.BlockCount(length, blockBytes);
+        var crcs = new uint[count];
+        Assert.Equal(Crc32C.Compute(data), Crc32C.ComputeBlocks(data, blockBytes, crcs));
+        for (var i = 0; i < count; i++)
+        {
+            var start = i * blockBytes;
+            Assert.Equal(Crc32C.Compute(data.AsSpan(start, Math.Min(blockBytes, length - start))), crcs[i]);
+        }
+        Assert.Equal(Crc32C.Compute(data), Crc32C.CombineBlocks(crcs, length, blockBytes));
+        if (count > 1)
+        {
+            crcs[count - 1] ^= 1;
+            Assert.NotEqual(Crc32C.Compute(data), Crc32C.CombineBlocks(crcs, length, blockBytes));
+        }
+        Assert.Throws<ArgumentException>(() => Crc32C.CombineBlocks(new uint[count + 1], length, blockBytes));
+        Assert.Throws<ArgumentException>(() => Crc32C.ComputeBlocks(new byte[2 * blockBytes], blockBytes, new uint[1]));
+    }
 }

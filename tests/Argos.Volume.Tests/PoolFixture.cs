@@ -5,7 +5,7 @@ namespace Argos.Volume.Tests;
 /// <summary>A pool of sparse image files in a temp directory, removed on dispose.</summary>
 public sealed class TempPool : IDisposable
 {
-    public TempPool(int members = 3, int k = 2, int m = 1, string size = "256MiB", string compression = "zstd")
+    public TempPool(int members = 3, int k = 2, int m = 1, string size = "256MiB", string compression = "zstd", ulong incompatFeatures = Argos.Format.Pool.FeatureFlags.KnownIncompat)
     {
         Directory = Path.Combine(Path.GetTempPath(), "argos-vol-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(Directory);
@@ -17,6 +17,7 @@ public sealed class TempPool : IDisposable
             PoolName = "test",
             ImageSizeBytes = size.EndsWith("MiB", StringComparison.Ordinal) ? long.Parse(size[..^3]) << 20 : long.Parse(size),
             Compression = DataPath.Codecs.CompressionSettings.Parse(compression),
+            IncompatFeatures = incompatFeatures,
         });
     }
 

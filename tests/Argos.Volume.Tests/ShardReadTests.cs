@@ -111,5 +111,88 @@ public sealed class ShardReadTests
         }
     }
 
+    [Fact]
+    public void RawStripes_CarryBlockChecksums_AndARandomRead_ChecksOnlyTheBlocksItReads()
+    {
+        const int Block = ArgosVolume.ShardBlockBytes;
+        using var pool = new TempPool();
+        var data = RandomBytes(4 * 2 * Chunk + 100_000, 44); // four full raw stripes, a raw tail stripe
+        InodeId ino;
+        Dictionary<int, string> paths;
+        Metadata.Namespace.Encoding.ShardLocation target;
+        using (var v = pool.Open())
+        {
+            ino = WriteFile(v, "f", data);
+            var text = WriteFile(v, "text", new byte[3 * Chunk]); // compressible: no block checksums
+            paths = MemberPaths(v);
+            foreach (var (_, stripe) in Stripes(v, ino))
+            {
+                Assert.Equal(14, stripe.BlockShift);
+                Assert.Equal(2 * Crc32C.BlockCount((int)stripe.ChunkBytes, Block), stripe.BlockCrcs.Length);
+            }
+            Assert.All(Stripes(v, text), s => Assert.False(s.Value.HasBlockCrcs));
+            target = Stripes(v, ino)[1].Value.Shards.Span[0];
+        }
+        FlipAt(paths, target, 5 * Block + 10); // block 5 of data shard 0 of stripe 1
+        using (var v = pool.Open(readOnly: true))
+        {
+            var shardStart = 2 * Chunk; // stripe 1, data shard 0
+            void ReadFar() // stripe 3 between two reads of stripe 1: neither looks sequential (no whole-stripe decode)
+            {
+                var far = 3 * 2 * Chunk + 7 * 4096;
+                Assert.Equal(data.AsSpan(far, 4096).ToArray(), ReadAt(v, ino, far, 4096));
+            }
+            // other blocks of the damaged shard read good: only their own blocks are checked
+            foreach (var offset in new[] { 0, Block - 2048, 4 * Block, 6 * Block, Chunk - 4096 })
+            {
+                Assert.Equal(data.AsSpan(shardStart + offset, 4096).ToArray(), ReadAt(v, ino, shardStart + offset, 4096));
+                ReadFar();
+            }
+            Assert.Empty(v.ShardErrors);
+            // a read across blocks 4 and 5 finds block 5 bad and rebuilds the stripe from the others
+            var across = shardStart + (5 * Block) - 2048;
+            Assert.Equal(data.AsSpan(across, 4096).ToArray(), ReadAt(v, ino, across, 4096));
+            Assert.True(v.ShardErrors.TryGetValue(target.Member, out var errors) && errors >= 1);
+            // the tail stripe: its short data shard and the zeros after the end of file
+            var tail = 4 * 2 * Chunk + 90_000;
+            Assert.Equal(data.AsSpan(tail, 10_000).ToArray(), ReadAt(v, ino, tail, 10_000));
+        }
+    }
+
+    [Fact]
+    public void APoolWithoutTheFeature_WritesNoBlockChecksums_AndReadsShardsWhole()
+    {
+        using var pool = new TempPool(incompatFeatures: 0);
+        var data = RandomBytes(2 * 2 * Chunk, 45);
+        InodeId ino;
+        Dictionary<int, string> paths;
+        Metadata.Namespace.Encoding.ShardLocation target;
+        using (var v = pool.Open())
+        {
+            Assert.Equal(0UL, v.Log.IncompatFeatures);
+            ino = WriteFile(v, "f", data);
+            Assert.All(Stripes(v, ino), s => Assert.False(s.Value.HasBlockCrcs));
+            paths = MemberPaths(v);
+            target = Stripes(v, ino)[0].Value.Shards.Span[0];
+        }
+        FlipAt(paths, target, 5 * ArgosVolume.ShardBlockBytes);
+        using (var v = pool.Open(readOnly: true))
+        {
+            Assert.Equal(data.AsSpan(0, 4096).ToArray(), ReadAt(v, ino, 0, 4096));
+            Assert.True(v.ShardErrors.ContainsKey(target.Member), "the whole shard was checked, so the damage elsewhere in it was found");
+        }
+    }
+
+    private static void FlipAt(IReadOnlyDictionary<int, string> paths, Metadata.Namespace.Encoding.ShardLocation shard, int offset)
+    {
+        using var f = new FileStream(paths[shard.Member], FileMode.Open, FileAccess.ReadWrite);
+        var buffer = new byte[16];
+        f.Position = (long)shard.OffsetBytes + offset;
+        f.ReadExactly(buffer);
+        for (var i = 0; i < buffer.Length; i++) buffer[i] ^= 0xFF;
+        f.Position = (long)shard.OffsetBytes + offset;
+        f.Write(buffer);
+    }
+
     private readonly record struct StripeRecordShards(Metadata.Namespace.Encoding.ShardLocation Shard);
 }

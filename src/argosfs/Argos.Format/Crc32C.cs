@@ -188,6 +188,50 @@ public static class Crc32C
         return lengthB == 0 ? crcA : ShiftTable.Apply(ShiftTable.For(lengthB), crcA) ^ crcB;
     }
 
+    /// <summary>How many blocks of <paramref name="blockBytes"/> cover <paramref name="length"/> bytes (the last may be short).</summary>
+    public static int BlockCount(int length, int blockBytes) => (length + blockBytes - 1) / blockBytes;
+
+    /// <summary>
+    /// The CRC of each <paramref name="blockBytes"/> block of <paramref name="data"/> (the last block may
+    /// be short) into <paramref name="blockCrcs"/> (<see cref="BlockCount"/> entries), and the CRC of
+    /// the whole, combined from them: one pass over the data for both.
+    /// </summary>
+    public static uint ComputeBlocks(ReadOnlySpan<byte> data, int blockBytes, Span<uint> blockCrcs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockBytes);
+        var count = BlockCount(data.Length, blockBytes);
+        if (blockCrcs.Length < count)
+        {
+            throw new ArgumentException($"{count} blocks of {blockBytes} bytes need {count} CRC slots, got {blockCrcs.Length}", nameof(blockCrcs));
+        }
+        if (count == 0) return Compute(data);
+        uint whole = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var block = data.Slice(i * blockBytes, Math.Min(blockBytes, data.Length - (i * blockBytes)));
+            blockCrcs[i] = Compute(block);
+            whole = i == 0 ? blockCrcs[0] : Combine(whole, blockCrcs[i], block.Length);
+        }
+        return whole;
+    }
+
+    /// <summary>The CRC of the whole from the CRCs of its blocks (as <see cref="ComputeBlocks"/> cut it) and its length.</summary>
+    public static uint CombineBlocks(ReadOnlySpan<uint> blockCrcs, int length, int blockBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockBytes);
+        if (blockCrcs.Length != BlockCount(length, blockBytes))
+        {
+            throw new ArgumentException($"{length} bytes in blocks of {blockBytes} are {BlockCount(length, blockBytes)} blocks, got {blockCrcs.Length} CRCs", nameof(blockCrcs));
+        }
+        if (blockCrcs.IsEmpty) return Compute([]);
+        var whole = blockCrcs[0];
+        for (var i = 1; i < blockCrcs.Length; i++)
+        {
+            whole = Combine(whole, blockCrcs[i], Math.Min(blockBytes, length - (i * blockBytes)));
+        }
+        return whole;
+    }
+
     // Z_n as four byte-indexed tables: Apply(Z_n, s) = Z_n(s) = raw CRC of n zero bytes from state s.
     private static class ShiftTable
     {

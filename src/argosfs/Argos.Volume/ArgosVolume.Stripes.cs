@@ -20,6 +20,13 @@ public sealed partial class ArgosVolume
 {
     private const int ReadaheadStripes = 4;
 
+    /// <summary>
+    /// Block size of the per-block checksums of raw stripes' data shards (pools with the
+    /// StripeBlockChecksums feature): a random read of a raw stripe reads and checks the 16 KiB blocks
+    /// it touches, not the whole 256 KiB shard. 16 bytes of metadata per 64 KiB of file data.
+    /// </summary>
+    public const int ShardBlockBytes = 16 * 1024;
+
     private readonly StripeCache _stripeCache;
     private readonly ConcurrentDictionary<(ulong Ino, ulong Index, ulong Version), Lazy<StripeData>> _decoding = new();
     private readonly ConcurrentDictionary<ulong, ulong> _lastReadStripe = new();
@@ -49,7 +56,8 @@ public sealed partial class ArgosVolume
         {
             Span<uint> crcs = stackalloc uint[K + M + 1];
             var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
-            var encoded = StripeCodec.Encode(kind, K, M, raw, context, scratch, shards, crcs);
+            var blockBytes = (_log.IncompatFeatures & FeatureFlags.StripeBlockChecksums) != 0 ? ShardBlockBytes : 0;
+            var encoded = StripeCodec.Encode(kind, K, M, raw, context, scratch, shards, crcs, blockBytes);
             var n = encoded.ShardCount;
             Span<int> members = stackalloc int[n];
             ChooseMembers(ino, index, n, encoded.ShardLength, members);
@@ -74,6 +82,8 @@ public sealed partial class ArgosVolume
                 BirthTxId = _log.LastTxId.Next,
                 PlaintextChecksum = encoded.PlaintextCrc,
                 Shards = locations,
+                BlockShift = encoded.BlockBytes == 0 ? (byte)0 : (byte)System.Numerics.BitOperations.Log2((uint)encoded.BlockBytes),
+                BlockCrcs = encoded.BlockCrcs,
             };
         }
         catch
@@ -228,7 +238,9 @@ public sealed partial class ArgosVolume
     /// <summary>
     /// Reads <paramref name="target"/> (at <paramref name="within"/> bytes into the stripe) from the one
     /// data shard that holds it, when the stripe is erasure coded and stored raw and unencrypted, so the
-    /// shard's bytes are the file's bytes; the shard is checked against its CRC32C as a whole. False when
+    /// shard's bytes are the file's bytes. With block checksums in the record, just the blocks the range
+    /// touches are read and each is checked against its own CRC32C; otherwise the whole shard is read
+    /// and checked against the shard's. False when
     /// that does not apply (the range spans shards, the stripe is compressed, encrypted or replicated) or
     /// the shard is absent, unreadable or bad: the caller then decodes the stripe, which rebuilds it from
     /// the others and counts the error. The stripe's plaintext checksum needs the whole stripe; full reads,
@@ -246,6 +258,13 @@ public sealed partial class ArgosVolume
         {
             return false;
         }
+        // Past the stripe's raw length the shard holds zero padding; read it as zeros regardless.
+        var valid = (int)Math.Clamp((long)record.RawLength - (long)shard * s, 0, s);
+        var inShard = within - shard * s;
+        if (record.HasBlockCrcs)
+        {
+            return TryReadShardBlocks(record, shard, inShard, valid, target);
+        }
         var buffer = ArrayPool<byte>.Shared.Rent(s);
         try
         {
@@ -255,9 +274,51 @@ public sealed partial class ArgosVolume
             {
                 return false;
             }
-            // Past the stripe's raw length the shard holds zero padding; read it as zeros regardless.
-            var valid = (int)Math.Clamp((long)record.RawLength - (long)shard * s, 0, s);
-            CopyPadded(span[..valid], within - shard * s, target);
+            CopyPadded(span[..valid], inShard, target);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The blocks of data shard <paramref name="shard"/> that bytes [inShard, inShard + target.Length)
+    /// fall in, read at once and each checked against its CRC32C; false when the member is absent, the
+    /// read fails or a block is bad (not counted: the decode that follows reads the shard whole, rebuilds
+    /// it and counts the error). <paramref name="valid"/>: the shard's bytes that are file data.
+    /// </summary>
+    private bool TryReadShardBlocks(in StripeRecord record, int shard, int inShard, int valid, Span<byte> target)
+    {
+        var loc = record.Shards.Span[shard];
+        var member = new MemberIndex(loc.Member);
+        if (!_log.IsPresent(member)) return false;
+        var s = (int)record.ChunkBytes;
+        var b = record.BlockBytes;
+        var first = inShard / b;
+        var last = (inShard + target.Length - 1) / b;
+        var start = first * b;
+        var length = Math.Min(s, (last + 1) * b) - start;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = buffer.AsSpan(0, length);
+            try
+            {
+                _log.ReadAt(member, (long)loc.OffsetBytes + start, span);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            var crcs = record.BlockCrcs.Span.Slice(shard * record.BlocksPerShard);
+            for (var j = first; j <= last; j++)
+            {
+                var block = span.Slice((j - first) * b, Math.Min(b, s - (j * b)));
+                if (Crc32C.Compute(block) != crcs[j]) return false;
+            }
+            CopyPadded(span[..Math.Clamp(valid - start, 0, length)], inShard - start, target);
             return true;
         }
         finally

@@ -34,6 +34,8 @@ public sealed record VolumeCreateOptions
     public long? ImageSizeBytes { get; init; }
     public bool Force { get; init; }
     public CompressionSettings Compression { get; init; } = CompressionSettings.Default;
+    /// <summary>Incompat feature bits of the new pool: all this argosfs knows (tests build older pools with fewer).</summary>
+    public ulong IncompatFeatures { get; init; } = Argos.Format.Pool.FeatureFlags.KnownIncompat;
     public uint RootMode { get; init; } = 0x41ED; // S_IFDIR | 0755
     public uint RootUid { get; init; }
     public uint RootGid { get; init; }
@@ -106,6 +108,7 @@ public sealed partial class ArgosVolume : IFileTree, IDisposable
             ImageSizeBytes = options.ImageSizeBytes,
             Force = options.Force,
             InitialRecords = ops,
+            IncompatFeatures = options.IncompatFeatures,
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Xunit;
 using Argos.Format;
 using Argos.Metadata.Namespace;
@@ -247,5 +248,91 @@ public class RecordEncodingTests
         Assert.False(StripeRecordCodec.TryDecodeValue(bigCount, out _, out RecordDecodeError big));
         Assert.Equal(RecordDecodeError.Truncated, big);
         Assert.Throws<ArgumentException>(() => StripeRecordCodec.EncodeValue(SampleStripe() with { Shards = new ShardLocation[2] }));
+    }
+
+    /// <summary>A raw 2+1 stripe of real bytes with the block checksums of its two data shards (16 KiB blocks).</summary>
+    internal static StripeRecord SampleBlockStripe(int chunk = 256 * 1024)
+    {
+        var random = new Random(chunk);
+        var shards = new ShardLocation[3];
+        var blocks = new List<uint>();
+        for (int i = 0; i < 3; i++)
+        {
+            var bytes = new byte[chunk];
+            random.NextBytes(bytes);
+            var crcs = new uint[Crc32C.BlockCount(chunk, 16 * 1024)];
+            uint whole = Crc32C.ComputeBlocks(bytes, 16 * 1024, crcs);
+            if (i < 2) blocks.AddRange(crcs);
+            shards[i] = new ShardLocation((ushort)i, (ulong)(i * 1 << 20), (uint)chunk, whole);
+        }
+        return new StripeRecord
+        {
+            Kind = StripeKind.ErasureCoded,
+            K = 2,
+            M = 1,
+            Codec = StripeCodec.None,
+            ChunkBytes = (uint)chunk,
+            RawLength = (ulong)(2 * chunk),
+            StoredLength = (ulong)(2 * chunk),
+            BirthTxId = new TxId(9),
+            PlaintextChecksum = 0x12345678,
+            Shards = shards,
+            BlockShift = 14,
+            BlockCrcs = blocks.ToArray(),
+        };
+    }
+
+    [Theory]
+    [InlineData(256 * 1024)] // 16 blocks per data shard
+    [InlineData(100 * 1024)] // 7 blocks, the last one 4 KiB
+    public void Stripe_WithBlockChecksums_RoundTrips_WithFlagBit1_AndTheCrcsAfterTheShards(int chunk)
+    {
+        StripeRecord s = SampleBlockStripe(chunk);
+        int perShard = Crc32C.BlockCount(chunk, 16 * 1024);
+        byte[] value = StripeRecordCodec.EncodeValue(s);
+        Assert.Equal(68 + (3 * 18) + 1 + (4 * 2 * perShard), value.Length);
+        Assert.Equal(StripeRecordCodec.ValueLength(s), value.Length);
+        Assert.Equal(2, value[5]); // flags: block checksums, not encrypted
+        Assert.Equal(14, value[68 + (3 * 18)]);
+        Assert.Equal(s.BlockCrcs.Span[perShard], BinaryPrimitives.ReadUInt32LittleEndian(value.AsSpan(68 + (3 * 18) + 1 + (4 * perShard))));
+        Assert.True(StripeRecordCodec.TryDecodeValue(value, out StripeRecord back, out RecordDecodeError e), e.ToString());
+        Assert.Equal(s, back);
+        Assert.Equal(perShard, back.BlocksPerShard);
+        Assert.False(back.Equals(s with { BlockCrcs = s.BlockCrcs.ToArray().Reverse().ToArray() }));
+    }
+
+    [Fact]
+    public void Stripe_WithBlockChecksums_ThatDisagreeWithTheShards_OrMalformed_IsRejected()
+    {
+        StripeRecord s = SampleBlockStripe();
+        byte[] good = StripeRecordCodec.EncodeValue(s);
+        for (int cut = 0; cut < good.Length; cut++)
+        {
+            Assert.False(StripeRecordCodec.TryDecodeValue(good.AsSpan(0, cut), out _, out _));
+        }
+        int blocksAt = 68 + (3 * 18) + 1;
+        // one block CRC of data shard 1 changed: it no longer combines to the shard's CRC
+        byte[] flipped = (byte[])good.Clone();
+        flipped[blocksAt + (4 * 20)] ^= 0x01;
+        Assert.False(StripeRecordCodec.TryDecodeValue(flipped, out _, out RecordDecodeError f));
+        Assert.Equal(RecordDecodeError.InvalidField, f);
+        foreach (byte shift in new byte[] { 11, 25, 0 })
+        {
+            byte[] badShift = (byte[])good.Clone();
+            badShift[blocksAt - 1] = shift;
+            Assert.False(StripeRecordCodec.TryDecodeValue(badShift, out _, out RecordDecodeError bs));
+            Assert.Equal(RecordDecodeError.InvalidField, bs);
+        }
+        byte[] unknownFlag = (byte[])good.Clone();
+        unknownFlag[5] |= 4;
+        Assert.False(StripeRecordCodec.TryDecodeValue(unknownFlag, out _, out _));
+        byte[] noFlag = (byte[])good.Clone();
+        noFlag[5] = 0; // the checksums are then trailing bytes
+        Assert.False(StripeRecordCodec.TryDecodeValue(noFlag, out _, out RecordDecodeError nf));
+        Assert.Equal(RecordDecodeError.TrailingBytes, nf);
+        Assert.Throws<ArgumentException>(() => StripeRecordCodec.EncodeValue(s with { BlockCrcs = new uint[32] }));
+        Assert.Throws<ArgumentException>(() => StripeRecordCodec.EncodeValue(s with { BlockCrcs = s.BlockCrcs[..31] }));
+        Assert.Throws<ArgumentException>(() => StripeRecordCodec.EncodeValue(s with { BlockShift = 13 }));
+        Assert.False(StripeRecordCodec.IsValid(SampleStripe(1, 2, StripeKind.Replicated) with { BlockShift = 14, BlockCrcs = new uint[16] }));
     }
 }

@@ -43,7 +43,9 @@ public readonly record struct EncodedStripe(
     int RawLength,
     int PayloadLength,
     int ShardLength,
-    uint PlaintextCrc)
+    uint PlaintextCrc,
+    int BlockBytes = 0,
+    ReadOnlyMemory<uint> BlockCrcs = default)
 {
     public int ShardCount => Kind == StripeLayoutKind.Replicated ? M + 1 : K + M;
 
@@ -70,11 +72,15 @@ public static class StripeCodec
     /// <summary>
     /// Encodes <paramref name="raw"/> into <paramref name="shards"/> (at least
     /// <see cref="ShardBufferLength"/> bytes), writing each shard's CRC32C into <paramref name="shardCrcs"/>.
-    /// <paramref name="scratch"/> must hold <see cref="PayloadCapacity"/> bytes.
+    /// <paramref name="scratch"/> must hold <see cref="PayloadCapacity"/> bytes. With
+    /// <paramref name="blockBytes"/> &gt; 0, an erasure-coded stripe stored as it is (incompressible,
+    /// unencrypted: the only kind a reader can read part of a shard of) whose shards span more than
+    /// one block also gets the CRC32C of every block of its data shards (<see cref="EncodedStripe.BlockCrcs"/>),
+    /// each data shard's CRC combined from them in the same pass.
     /// </summary>
     public static EncodedStripe Encode(
         StripeLayoutKind kind, int k, int m, ReadOnlySpan<byte> raw, in StripeContext context,
-        Span<byte> scratch, Span<byte> shards, Span<uint> shardCrcs)
+        Span<byte> scratch, Span<byte> shards, Span<uint> shardCrcs, int blockBytes = 0)
     {
         if (kind == StripeLayoutKind.Replicated) k = 1;
         var plaintextCrc = Crc32C.Compute(raw);
@@ -118,11 +124,19 @@ public static class StripeCodec
                 ReedSolomon.Get(k, m).Encode(shards[..(k * shardLength)], shards.Slice(k * shardLength, m * shardLength));
             }
         }
+        var blocked = blockBytes > 0 && kind == StripeLayoutKind.ErasureCoded && compressed.Codec == CompressionCodec.None
+            && context.Cipher is null && shardLength > blockBytes;
+        var perShard = blocked ? Crc32C.BlockCount(shardLength, blockBytes) : 0;
+        var blockCrcs = blocked ? new uint[k * perShard] : [];
         for (var i = 0; i < shardCount; i++)
         {
-            shardCrcs[i] = Crc32C.Compute(shards.Slice(i * shardLength, shardLength));
+            var shard = shards.Slice(i * shardLength, shardLength);
+            shardCrcs[i] = blocked && i < k
+                ? Crc32C.ComputeBlocks(shard, blockBytes, blockCrcs.AsSpan(i * perShard, perShard))
+                : Crc32C.Compute(shard);
         }
-        return new EncodedStripe(kind, k, m, compressed.Codec, context.Cipher is not null, raw.Length, payloadLength, shardLength, plaintextCrc);
+        return new EncodedStripe(kind, k, m, compressed.Codec, context.Cipher is not null, raw.Length, payloadLength, shardLength, plaintextCrc,
+            blocked ? blockBytes : 0, blockCrcs);
     }
 
     /// <summary>

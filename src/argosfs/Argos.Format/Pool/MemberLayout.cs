@@ -82,11 +82,18 @@ public readonly record struct MemberLayout(
     }
 }
 
-/// <summary>Feature masks. No feature bits are defined in version 1; unknown bits are handled per mask (I-3).</summary>
+/// <summary>Feature masks; unknown bits are handled per mask (I-3).</summary>
 public static class FeatureFlags
 {
+    /// <summary>
+    /// Incompat bit 0: stripe records may carry per-block CRC32Cs of their data shards (stripe record
+    /// flags bit 1), so a small read checks just the blocks it reads. An argosfs that predates it would
+    /// reject those records; mkfs sets it on every new pool.
+    /// </summary>
+    public const ulong StripeBlockChecksums = 1;
+
     public const ulong KnownCompat = 0;
-    public const ulong KnownIncompat = 0;
+    public const ulong KnownIncompat = StripeBlockChecksums;
     public const ulong KnownRoCompat = 0;
 }
 

@@ -71,6 +71,8 @@ public sealed partial class MetadataLog : IDisposable
     public int K => _template.K;
     public int M => _template.M;
     public int ChunkSizeBytes => _template.ChunkSize;
+    /// <summary>The pool's incompat feature bits (FeatureFlags), as the opened superblock holds them.</summary>
+    public ulong IncompatFeatures => _template.IncompatFeatures;
     public Generation Generation => _generation;
     public TxId LastTxId { get { lock (_gate) return _lastTxId; } }
     public TxId DurableTxId { get { lock (_gate) return _durableTxId; } }

@@ -26,6 +26,8 @@ public sealed record PoolCreateOptions
     /// <summary>Records the pool starts with (PoolConfig, the root inode, …), written into the first checkpoint.</summary>
     public IReadOnlyList<RecordOp> InitialRecords { get; init; } = [];
     public Func<IMemberDevice, IMemberDevice>? DeviceWrapper { get; init; }
+    /// <summary>Incompat feature bits the superblocks carry: all this argosfs knows, unless a test builds an older pool.</summary>
+    public ulong IncompatFeatures { get; init; } = Argos.Format.Pool.FeatureFlags.KnownIncompat;
 }
 
 public sealed record PoolCreateResult(Guid PoolUuid, IReadOnlyList<(string Path, Guid MemberUuid, MemberIndex Index, long CapacityBytes)> Members);
@@ -155,6 +157,7 @@ public static class PoolCreator
                 Layout = layout,
                 CreatedNs = now,
                 PoolName = options.PoolName,
+                IncompatFeatures = options.IncompatFeatures,
             });
         }
         Parallel.For(0, devices.Count, i =>

@@ -18,7 +18,7 @@ namespace Argos.Metadata.Namespace.Encoding;
 ///   2  u8   k (≥ 1)
 ///   3  u8   m
 ///   4  u8   codec: 0 none, 1 lz4, 2 zstd
-///   5  u8   flags: bit 0 encrypted (XChaCha20-Poly1305); other bits 0
+///   5  u8   flags: bit 0 encrypted (XChaCha20-Poly1305); bit 1 block checksums follow the shards; other bits 0
 ///   6  u16  n = shard count: k+m (erasure-coded) or m+1 (replicated); entry i is shard i
 ///   8  u32  chunk bytes (shard payload size)
 ///  12  u64  raw length: plaintext bytes of file data in this stripe
@@ -27,6 +27,11 @@ namespace Argos.Metadata.Namespace.Encoding;
 ///  36  u64  plaintext checksum (CRC32C in the low 32 bits, or a 64-bit hash; the data path's choice)
 ///  44  u8[24] nonce (zero when not encrypted)
 ///  68  n × shard { u16 member index, u64 byte offset on the member, u32 length, u32 CRC32C of the stored shard }
+///
+/// with flags bit 1 (erasure-coded only; the pool has incompat feature StripeBlockChecksums), after the shards:
+///   u8   block shift b (12..24): blocks of B = 2^b bytes, the last one of a shard short when B ∤ chunk
+///   k × ceil(chunk / B) × u32  CRC32C of each block of data shard 0, then of data shard 1, …
+///        the blocks of data shard i combine to shard i's CRC32C (Crc32C.CombineBlocks), or the record is invalid
 /// </code>
 /// </summary>
 public readonly record struct StripeRecord
@@ -44,6 +49,22 @@ public readonly record struct StripeRecord
     public StripeNonce Nonce { get; init; }
     public ReadOnlyMemory<ShardLocation> Shards { get; init; }
 
+    /// <summary>log2 of the block size of <see cref="BlockCrcs"/>; 0 when the record has none.</summary>
+    public byte BlockShift { get; init; }
+
+    /// <summary>
+    /// CRC32C of each block of each data shard (shard i's at [i × BlocksPerShard, (i+1) × BlocksPerShard)),
+    /// so a read of part of a shard checks just the blocks it reads; empty when the record has none.
+    /// </summary>
+    public ReadOnlyMemory<uint> BlockCrcs { get; init; }
+
+    public bool HasBlockCrcs => !BlockCrcs.IsEmpty;
+
+    public int BlockBytes => 1 << BlockShift;
+
+    /// <summary>Blocks per data shard (the last one short when the block size does not divide the chunk).</summary>
+    public int BlocksPerShard => Crc32C.BlockCount((int)ChunkBytes, BlockBytes);
+
     /// <summary>Shards the layout requires: k+m, or m+1 copies.</summary>
     public int ExpectedShardCount => Kind == StripeKind.Replicated ? M + 1 : K + M;
 
@@ -51,7 +72,8 @@ public readonly record struct StripeRecord
         => Kind == other.Kind && K == other.K && M == other.M && Codec == other.Codec && Encrypted == other.Encrypted
             && ChunkBytes == other.ChunkBytes && RawLength == other.RawLength && StoredLength == other.StoredLength
             && BirthTxId == other.BirthTxId && PlaintextChecksum == other.PlaintextChecksum
-            && NonceEquals(other) && Shards.Span.SequenceEqual(other.Shards.Span);
+            && NonceEquals(other) && Shards.Span.SequenceEqual(other.Shards.Span)
+            && BlockShift == other.BlockShift && BlockCrcs.Span.SequenceEqual(other.BlockCrcs.Span);
 
     private bool NonceEquals(in StripeRecord other)
     {
@@ -107,6 +129,10 @@ public static class StripeRecordCodec
     public const int FixedLength = 68;
     public const int ShardLength = 18;
     public const int NonceOffset = 44;
+    public const byte FlagEncrypted = 1;
+    public const byte FlagBlockCrcs = 2;
+    public const int MinBlockShift = 12;
+    public const int MaxBlockShift = 24;
 
     public static byte[] EncodeKey(InodeId ino, StripeIndex index)
     {
@@ -131,28 +157,57 @@ public static class StripeRecordCodec
 
     public static int ValueLength(int shardCount) => FixedLength + (shardCount * ShardLength);
 
+    public static int ValueLength(in StripeRecord s)
+        => ValueLength(s.Shards.Length) + (s.HasBlockCrcs ? 1 + (4 * s.BlockCrcs.Length) : 0);
+
     /// <summary>Checks what the layout requires; the data path calls it before storing a record.</summary>
     public static bool IsValid(in StripeRecord s)
         => s.Kind is StripeKind.ErasureCoded or StripeKind.Replicated
             && s.K >= 1 && (s.Kind != StripeKind.Replicated || s.K == 1)
             && s.Codec is StripeCodec.None or StripeCodec.Lz4 or StripeCodec.Zstd
-            && s.Shards.Length == s.ExpectedShardCount && s.Shards.Length <= ushort.MaxValue;
+            && s.Shards.Length == s.ExpectedShardCount && s.Shards.Length <= ushort.MaxValue
+            && (!s.HasBlockCrcs || BlockCrcsAreValid(s));
+
+    /// <summary>
+    /// Block checksums belong to erasure-coded stripes, come in a known block size, one per block of every
+    /// data shard, and combine to each data shard's own CRC32C: a shard checked whole is checked block by
+    /// block too, and a record whose block checksums disagree with its shards never loads.
+    /// </summary>
+    private static bool BlockCrcsAreValid(in StripeRecord s)
+    {
+        if (s.Kind != StripeKind.ErasureCoded || s.BlockShift is < MinBlockShift or > MaxBlockShift
+            || s.ChunkBytes == 0 || s.ChunkBytes > int.MaxValue || (long)s.K * s.BlocksPerShard != s.BlockCrcs.Length)
+        {
+            return false;
+        }
+        var perShard = s.BlocksPerShard;
+        for (var i = 0; i < s.K; i++)
+        {
+            var blocks = s.BlockCrcs.Span.Slice(i * perShard, perShard);
+            if (Crc32C.CombineBlocks(blocks, (int)s.ChunkBytes, s.BlockBytes) != s.Shards.Span[i].Crc32c)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     public static byte[] EncodeValue(in StripeRecord s)
     {
         if (!IsValid(s))
         {
             throw new ArgumentException($"invalid stripe record ({s.Kind}, k={s.K}, m={s.M}, {s.Shards.Length} shards): "
-                + "kind must be erasure-coded or replicated (k = 1), and the shard list must hold k+m (or m+1) entries", nameof(s));
+                + "kind must be erasure-coded or replicated (k = 1), the shard list must hold k+m (or m+1) entries, "
+                + "and block checksums (erasure-coded only) must cover every data shard and combine to its CRC32C", nameof(s));
         }
-        var value = new byte[ValueLength(s.Shards.Length)];
+        var value = new byte[ValueLength(s)];
         var w = new RecordWriter(value);
         w.U8(Version);
         w.U8((byte)s.Kind);
         w.U8(s.K);
         w.U8(s.M);
         w.U8((byte)s.Codec);
-        w.U8(s.Encrypted ? (byte)1 : (byte)0);
+        w.U8((byte)((s.Encrypted ? FlagEncrypted : 0) | (s.HasBlockCrcs ? FlagBlockCrcs : 0)));
         w.U16((ushort)s.Shards.Length);
         w.U32(s.ChunkBytes);
         w.U64(s.RawLength);
@@ -167,6 +222,11 @@ public static class StripeRecordCodec
             w.U64(shard.OffsetBytes);
             w.U32(shard.LengthBytes);
             w.U32(shard.Crc32c);
+        }
+        if (s.HasBlockCrcs)
+        {
+            w.U8(s.BlockShift);
+            foreach (uint crc in s.BlockCrcs.Span) w.U32(crc);
         }
         return value;
     }
@@ -207,6 +267,29 @@ public static class StripeRecordCodec
             r.TryReadU32(out uint crc);
             shards[i] = new ShardLocation(member, offset, length, crc);
         }
+        byte blockShift = 0;
+        uint[] blockCrcs = [];
+        if ((flags & FlagBlockCrcs) != 0)
+        {
+            if (!r.TryReadU8(out blockShift))
+            {
+                error = RecordDecodeError.Truncated;
+                return false;
+            }
+            if (blockShift is < MinBlockShift or > MaxBlockShift || chunk == 0 || chunk > int.MaxValue)
+            {
+                error = RecordDecodeError.InvalidField;
+                return false;
+            }
+            long blockCount = (long)k * Crc32C.BlockCount((int)chunk, 1 << blockShift);
+            if (r.Remaining < blockCount * 4)
+            {
+                error = RecordDecodeError.Truncated;
+                return false;
+            }
+            blockCrcs = new uint[blockCount];
+            for (long i = 0; i < blockCount; i++) r.TryReadU32(out blockCrcs[i]);
+        }
         if (r.Remaining != 0)
         {
             error = RecordDecodeError.TrailingBytes;
@@ -226,8 +309,10 @@ public static class StripeRecordCodec
             PlaintextChecksum = checksum,
             Nonce = StripeNonce.From(nonce),
             Shards = shards,
+            BlockShift = blockShift,
+            BlockCrcs = blockCrcs,
         };
-        if ((flags & ~1) != 0 || !IsValid(stripe))
+        if ((flags & ~(FlagEncrypted | FlagBlockCrcs)) != 0 || !IsValid(stripe))
         {
             stripe = default;
             error = RecordDecodeError.InvalidField;
