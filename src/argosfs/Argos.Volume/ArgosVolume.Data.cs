@@ -157,7 +157,9 @@ public sealed partial class ArgosVolume
                 {
                     using (var lease = LoadStripe(ino, index, stripe)) CopyPadded(lease.Span, within, target);
                 }
-                if (sequential && fb is null) Readahead(ino, index, fileSize);
+                // READs of a stripe or more come from the kernel's own readahead, which keeps several in
+                // flight: the daemon reads ahead only for readers in smaller READs (see Readahead).
+                if (sequential && fb is null && destination.Length < StripeDataBytes) Readahead(ino, index, fileSize);
             }
             else if (index == 0)
             {

@@ -138,7 +138,7 @@ public sealed partial class ArgosVolume
     /// <summary>Reads all shards of a stripe (in parallel when they are large), classifying each; returns the bytes read.</summary>
     private long ReadEveryShard(in StripeRecord record, byte[] buffer, ShardState[] states)
     {
-        ReadShards(record, buffer, 0, record.Shards.Length, states);
+        ReadShards(record, buffer, 0, record.Shards.Length, states, parallel: true);
         return states.Count(st => st is ShardState.Good or ShardState.Corrupt) * (long)record.ChunkBytes;
     }
 
