@@ -116,4 +116,24 @@ internal sealed class ReadCountingDevice(IMemberDevice inner) : DelegatingDevice
         Interlocked.Increment(ref _reads);
         base.ReadAt(offsetBytes, buffer);
     }
+
+    /// <summary>Opens the pool read-only with every member counting its reads; <paramref name="reads"/> sums them.</summary>
+    public static ArgosVolume OpenReadOnly(TempPool pool, out Func<long> reads)
+    {
+        var devices = new List<ReadCountingDevice>();
+        reads = () =>
+        {
+            lock (devices) return devices.Sum(d => d.Reads);
+        };
+        return ArgosVolume.Open(pool.Images, new VolumeOpenOptions
+        {
+            ReadOnly = true,
+            DeviceWrapper = d =>
+            {
+                var c = new ReadCountingDevice(d);
+                lock (devices) devices.Add(c);
+                return c;
+            },
+        });
+    }
 }

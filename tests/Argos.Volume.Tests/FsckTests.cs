@@ -218,23 +218,13 @@ public sealed class FsckTests(Xunit.Abstractions.ITestOutputHelper output)
             WriteFile(v, "a", RandomBytes(1_500_000, 60));
             WriteFile(v, "b", RandomBytes(5_000, 61));
         }
-        var devices = new List<ReadCountingDevice>();
-        using var ro = ArgosVolume.Open(pool.Images, new VolumeOpenOptions
-        {
-            ReadOnly = true,
-            DeviceWrapper = d =>
-            {
-                var c = new ReadCountingDevice(d);
-                lock (devices) devices.Add(c);
-                return c;
-            },
-        });
-        var before = devices.Sum(d => d.Reads);
+        using var ro = ReadCountingDevice.OpenReadOnly(pool, out var reads);
+        var before = reads();
         var report = ro.Fsck();
         Assert.True(report.Ok);
-        Assert.Equal(before, devices.Sum(d => d.Reads));
+        Assert.Equal(before, reads());
         ro.Fsck(new FsckOptions { Full = true });
-        Assert.Equal(before + 3 * 3 + 2, devices.Sum(d => d.Reads)); // 3 stripes × (2+1) shards, 1 stripe × 2 replicas
+        Assert.Equal(before + 3 * 3 + 2, reads()); // 3 stripes × (2+1) shards, 1 stripe × 2 replicas
     }
 
     [Fact]

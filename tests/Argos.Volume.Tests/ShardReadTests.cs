@@ -193,38 +193,27 @@ public sealed class ShardReadTests
         {
             ino = WriteFile(v, "f", data);
         }
-        var devices = new List<ReadCountingDevice>();
-        using var ro = ArgosVolume.Open(pool.Images, new VolumeOpenOptions
-        {
-            ReadOnly = true,
-            DeviceWrapper = d =>
-            {
-                var c = new ReadCountingDevice(d);
-                lock (devices) devices.Add(c);
-                return c;
-            },
-        });
-        long Reads() => devices.Sum(d => d.Reads);
-        var before = Reads();
+        using var ro = ReadCountingDevice.OpenReadOnly(pool, out var reads);
+        var before = reads();
         // 1 MiB READs, as the kernel sends with the mount's readahead of two stripes: the demand reads only
         for (var offset = 0; offset < 4 * 2 * Chunk; offset += 4 * Chunk)
         {
             Assert.Equal(data.AsSpan(offset, 4 * Chunk).ToArray(), ReadAt(ro, ino, offset, 4 * Chunk));
         }
         Thread.Sleep(300); // a readahead thread, had one started, would have read by now
-        Assert.Equal(before + (4 * 2), Reads()); // 4 stripes × 2 data shards
+        Assert.Equal(before + (4 * 2), reads()); // 4 stripes × 2 data shards
         // 64 KiB READs carry on from stripe 4: the daemon reads the next stripes ahead
         var small = 4 * 2 * Chunk;
         Assert.Equal(data.AsSpan(small, 65536).ToArray(), ReadAt(ro, ino, small, 65536));
         var expected = before + (4 * 2) + 2 + (4 * 2); // stripe 4 on demand, stripes 5-8 ahead
-        for (var i = 0; i < 100 && Reads() < expected; i++) Thread.Sleep(50);
-        Assert.Equal(expected, Reads());
+        for (var i = 0; i < 100 && reads() < expected; i++) Thread.Sleep(50);
+        Assert.Equal(expected, reads());
         for (var offset = small + 65536; offset < 9 * 2 * Chunk; offset += 65536)
         {
             Assert.Equal(data.AsSpan(offset, 65536).ToArray(), ReadAt(ro, ino, offset, 65536));
         }
-        for (var i = 0; i < 100 && Reads() < expected + 2; i++) Thread.Sleep(50);
-        Assert.Equal(expected + 2, Reads()); // stripes 5-8 came from the cache; stripe 9 was read ahead meanwhile
+        for (var i = 0; i < 100 && reads() < expected + 2; i++) Thread.Sleep(50);
+        Assert.Equal(expected + 2, reads()); // stripes 5-8 came from the cache; stripe 9 was read ahead meanwhile
     }
 
     private static void FlipAt(IReadOnlyDictionary<int, string> paths, Metadata.Namespace.Encoding.ShardLocation shard, int offset)

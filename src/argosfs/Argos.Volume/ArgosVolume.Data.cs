@@ -133,24 +133,31 @@ public sealed partial class ArgosVolume
             else if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
             {
                 // A random read of a raw stripe costs one data shard, not the stripe; a sequential
-                // reader decodes whole stripes into the cache and reads ahead, and a stripe cached or
-                // being decoded already (the kernel's parallel READs of one window) is waited for.
-                // A file of one stripe has no next stripe to read ahead: its reads are not tracked.
+                // reader in READs smaller than a stripe decodes whole stripes into the cache and reads
+                // ahead, and a stripe cached or being decoded already (the kernel's parallel READs of
+                // one window) is waited for. A file of one stripe has no next stripe to read ahead:
+                // its reads are not tracked.
                 var sequential = fileSize > s && NoteStripeRead(ino, index);
                 var version = StripeVersion(stripe);
-                var shared = sequential || _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version));
-                if (!shared && within == 0 && (ulong)take >= stripe.RawLength)
+                var inFlight = _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version));
+                var shared = sequential || inFlight;
+                if (!inFlight && within == 0 && (ulong)take >= stripe.RawLength)
                 {
-                    // This READ takes the whole stripe (a small file read at once): the kernel caches
-                    // the pages, so the decoded stripe goes straight back to the pool, not to the cache.
-                    var decoded = DecodeStripe(ino, index, stripe, out _);
-                    try
+                    // This READ takes the whole stripe (a small file read at once, or a streaming reader's
+                    // 1 MiB READ): the kernel caches the pages, so nothing goes to the stripe cache. A raw
+                    // stripe's data shards are read straight into the reply; others are decoded into a
+                    // pooled buffer that goes back to the pool at once.
+                    if (!TryReadWholeRawStripe(ino, index, stripe, target))
                     {
-                        CopyPadded(decoded.Span, 0, target);
-                    }
-                    finally
-                    {
-                        decoded.Release();
+                        var decoded = DecodeStripe(ino, index, stripe, out _);
+                        try
+                        {
+                            CopyPadded(decoded.Span, 0, target);
+                        }
+                        finally
+                        {
+                            decoded.Release();
+                        }
                     }
                 }
                 else if (shared || !TryReadWithinShard(stripe, within, target))

@@ -288,6 +288,35 @@ public sealed partial class ArgosVolume
     }
 
     /// <summary>
+    /// Reads a whole stripe stored raw (erasure coded, uncompressed, unencrypted, k full data shards)
+    /// straight into <paramref name="target"/>: data shard i at i × chunk, each checked against its
+    /// CRC32C, and the plaintext checksum combined from theirs. No intermediate buffer and no copy. False
+    /// when that does not apply or a data shard is absent or bad (not counted: the decode that follows
+    /// reads the stripe again, rebuilds the shard and counts it); <paramref name="target"/> is then
+    /// garbage and the caller decodes into it.
+    /// </summary>
+    private bool TryReadWholeRawStripe(InodeId ino, ulong index, in StripeRecord record, Span<byte> target)
+    {
+        var s = (int)record.ChunkBytes;
+        var k = record.K;
+        if (record.Kind != StripeKind.ErasureCoded || record.Encrypted || record.Codec != RecordCodec.None
+            || record.StoredLength != record.RawLength || record.RawLength != (ulong)k * (ulong)s || target.Length < k * s)
+        {
+            return false;
+        }
+        Span<uint> shardCrcs = stackalloc uint[k];
+        for (var i = 0; i < k; i++)
+        {
+            var loc = record.Shards.Span[i];
+            if (ReadShard(loc, target.Slice(i * s, s), countErrors: false) != ShardState.Good) return false;
+            shardCrcs[i] = loc.Crc32c;
+        }
+        var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
+        StripeCodec.CheckPlain(ToEncoded(record), target[..(k * s)], context, shardCrcs, s);
+        return true;
+    }
+
+    /// <summary>
     /// The blocks of data shard <paramref name="shard"/> that bytes [inShard, inShard + target.Length)
     /// fall in, read at once and each checked against its CRC32C; false when the member is absent, the
     /// read fails or a block is bad (not counted: the decode that follows reads the shard whole, rebuilds
