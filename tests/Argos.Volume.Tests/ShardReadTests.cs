@@ -160,6 +160,34 @@ public sealed class ShardReadTests
     }
 
     [Fact]
+    public void RandomBlockReads_WithAMemberMissing_AreRebuiltFromTheOthers()
+    {
+        using var pool = new TempPool();
+        var data = RandomBytes(6 * 2 * Chunk, 47); // six raw stripes: every member holds data shards
+        InodeId ino;
+        using (var v = pool.Open())
+        {
+            ino = WriteFile(v, "f", data);
+            Assert.All(Stripes(v, ino), s => Assert.True(s.Value.HasBlockCrcs));
+        }
+        File.Delete(pool.Images[1]);
+        using (var v = pool.Open(readOnly: true, images: [pool.Images[0], pool.Images[2]]))
+        {
+            Assert.True(v.Info.Degraded);
+            var random = new Random(5);
+            for (var i = 0; i < 300; i++)
+            {
+                // far apart, so no read looks sequential: each one tries the block path first
+                var offset = (random.Next(data.Length - 20_000) / 7) * 7;
+                var length = random.Next(1, 20_000);
+                Assert.Equal(data.AsSpan(offset, length).ToArray(), ReadAt(v, ino, offset, length));
+                var far = (offset + 3 * 2 * Chunk) % (data.Length - 4096);
+                Assert.Equal(data.AsSpan(far, 4096).ToArray(), ReadAt(v, ino, far, 4096));
+            }
+        }
+    }
+
+    [Fact]
     public void APoolWithoutTheFeature_WritesNoBlockChecksums_AndReadsShardsWhole()
     {
         using var pool = new TempPool(incompatFeatures: 0);

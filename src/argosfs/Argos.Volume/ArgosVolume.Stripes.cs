@@ -55,7 +55,7 @@ public sealed partial class ArgosVolume
         try
         {
             Span<uint> crcs = stackalloc uint[K + M + 1];
-            var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
+            var context = StripeContextFor(ino, index);
             var blockBytes = (_log.IncompatFeatures & FeatureFlags.StripeBlockChecksums) != 0 ? ShardBlockBytes : 0;
             var encoded = StripeCodec.Encode(kind, K, M, raw, context, scratch, shards, crcs, blockBytes);
             var n = encoded.ShardCount;
@@ -252,13 +252,13 @@ public sealed partial class ArgosVolume
     /// </summary>
     private bool TryReadWithinShard(in StripeRecord record, int within, Span<byte> target)
     {
-        if (record.Kind != StripeKind.ErasureCoded || record.Encrypted || record.Codec != RecordCodec.None || target.IsEmpty)
+        if (!IsStoredRaw(record) || target.IsEmpty)
         {
             return false;
         }
         var s = (int)record.ChunkBytes;
         var shard = within / s;
-        if (shard >= record.K || (within + target.Length - 1) / s != shard || record.StoredLength != record.RawLength)
+        if (shard >= record.K || (within + target.Length - 1) / s != shard)
         {
             return false;
         }
@@ -299,21 +299,34 @@ public sealed partial class ArgosVolume
     {
         var s = (int)record.ChunkBytes;
         var k = record.K;
-        if (record.Kind != StripeKind.ErasureCoded || record.Encrypted || record.Codec != RecordCodec.None
-            || record.StoredLength != record.RawLength || record.RawLength != (ulong)k * (ulong)s || target.Length < k * s)
+        if (!IsStoredRaw(record) || record.RawLength != (ulong)k * (ulong)s || target.Length < k * s)
         {
             return false;
         }
-        Span<uint> shardCrcs = stackalloc uint[k];
         for (var i = 0; i < k; i++)
         {
-            var loc = record.Shards.Span[i];
-            if (ReadShard(loc, target.Slice(i * s, s), countErrors: false) != ShardState.Good) return false;
-            shardCrcs[i] = loc.Crc32c;
+            if (ReadShard(record.Shards.Span[i], target.Slice(i * s, s), countErrors: false) != ShardState.Good) return false;
         }
-        var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
-        StripeCodec.CheckPlain(ToEncoded(record), target[..(k * s)], context, shardCrcs, s);
+        CheckPlainOfGoodShards(record, ToEncoded(record), StripeContextFor(ino, index), target[..(k * s)]);
         return true;
+    }
+
+    /// <summary>Erasure coded, uncompressed and unencrypted: the data shards hold the file's bytes as they are.</summary>
+    private static bool IsStoredRaw(in StripeRecord record) =>
+        record.Kind == StripeKind.ErasureCoded && !record.Encrypted && record.Codec == RecordCodec.None && record.StoredLength == record.RawLength;
+
+    private StripeContext StripeContextFor(InodeId ino, ulong index) =>
+        new(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
+
+    /// <summary>
+    /// The plaintext check of a raw stripe whose data shards all just matched their CRC32Cs: the
+    /// plaintext CRC is combined from theirs (StripeCodec.CheckPlain), not computed over the bytes again.
+    /// </summary>
+    private static void CheckPlainOfGoodShards(in StripeRecord record, in EncodedStripe encoded, in StripeContext context, ReadOnlySpan<byte> dataShards)
+    {
+        Span<uint> shardCrcs = stackalloc uint[record.K];
+        for (var i = 0; i < record.K; i++) shardCrcs[i] = record.Shards.Span[i].Crc32c;
+        StripeCodec.CheckPlain(encoded, dataShards, context, shardCrcs, (int)record.ChunkBytes);
     }
 
     /// <summary>
@@ -324,9 +337,6 @@ public sealed partial class ArgosVolume
     /// </summary>
     private bool TryReadShardBlocks(in StripeRecord record, int shard, int inShard, int valid, Span<byte> target)
     {
-        var loc = record.Shards.Span[shard];
-        var member = new MemberIndex(loc.Member);
-        if (!_log.IsPresent(member)) return false;
         var s = (int)record.ChunkBytes;
         var b = record.BlockBytes;
         var first = inShard / b;
@@ -337,14 +347,7 @@ public sealed partial class ArgosVolume
         try
         {
             var span = buffer.AsSpan(0, length);
-            try
-            {
-                _log.ReadAt(member, (long)loc.OffsetBytes + start, span);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
+            if (!TryReadShardBytes(record.Shards.Span[shard], start, span)) return false;
             var crcs = record.BlockCrcs.Span.Slice(shard * record.BlocksPerShard);
             for (var j = first; j <= last; j++)
             {
@@ -414,7 +417,7 @@ public sealed partial class ArgosVolume
         var states = new ShardState[n];
         shardStatesOut = states;
         var encoded = ToEncoded(record);
-        var context = new StripeContext(PoolUuid, ino, new StripeIndex(index), Settings.Compression, _cipher);
+        var context = StripeContextFor(ino, index);
         var firstWave = readAll ? n : need;
         var buffer = ArrayPool<byte>.Shared.Rent(firstWave * s);
         try
@@ -424,10 +427,7 @@ public sealed partial class ArgosVolume
             foreach (var st in states) good += st == ShardState.Good ? 1 : 0;
             if (!readAll && good == need && !encoded.Encrypted && encoded.Codec == CompressionCodec.None)
             {
-                // Every data shard just matched its CRC32C: the plaintext CRC combines from them.
-                Span<uint> shardCrcs = stackalloc uint[need];
-                for (var i = 0; i < need; i++) shardCrcs[i] = record.Shards.Span[i].Crc32c;
-                StripeCodec.CheckPlain(encoded, buffer.AsSpan(0, need * s), context, shardCrcs, s);
+                CheckPlainOfGoodShards(record, encoded, context, buffer.AsSpan(0, need * s));
                 var plain = new StripeData(buffer, encoded.RawLength);
                 buffer = null;
                 return plain;
@@ -485,23 +485,26 @@ public sealed partial class ArgosVolume
     /// </summary>
     private ShardState ReadShard(in ShardLocation loc, Span<byte> span, bool countErrors = true)
     {
+        var state = !TryReadShardBytes(loc, 0, span) ? ShardState.Missing
+            : Crc32C.Compute(span) == loc.Crc32c ? ShardState.Good : ShardState.Corrupt;
+        if (state != ShardState.Good && countErrors) _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
+        return state;
+    }
+
+    /// <summary>Bytes [offset, offset + span.Length) of a shard; false (missing) when its member is absent or the read fails.</summary>
+    private bool TryReadShardBytes(in ShardLocation loc, int offset, Span<byte> span)
+    {
         var member = new MemberIndex(loc.Member);
-        if (!_log.IsPresent(member))
-        {
-            return ShardState.Missing;
-        }
-        ShardState state;
+        if (!_log.IsPresent(member)) return false;
         try
         {
-            _log.ReadAt(member, (long)loc.OffsetBytes, span);
-            state = Crc32C.Compute(span) == loc.Crc32c ? ShardState.Good : ShardState.Corrupt;
+            _log.ReadAt(member, (long)loc.OffsetBytes + offset, span);
+            return true;
         }
         catch (IOException)
         {
-            state = ShardState.Missing;
+            return false;
         }
-        if (state != ShardState.Good && countErrors) _shardErrors.AddOrUpdate(loc.Member, 1, (_, v) => v + 1);
-        return state;
     }
 
     /// <summary>

@@ -149,7 +149,7 @@ public sealed partial class ArgosVolume
         var scratch = ArrayPool<byte>.Shared.Rent(StripeCodec.PayloadCapacity(encoded.RawLength));
         try
         {
-            var context = new StripeContext(PoolUuid, st.Ino, new StripeIndex(st.Index), Settings.Compression, _cipher);
+            var context = StripeContextFor(st.Ino, st.Index);
             StripeCodec.Decode(encoded, shards, context, scratch, raw.AsSpan(0, encoded.RawLength));
             return null;
         }
