@@ -147,6 +147,132 @@ public sealed class FuseMountTests
     }
 
     [Fact]
+    public async Task Mount_ARequestThatWillBlock_PassesTheReadTurnOn_SoTheRequestsBehindItAreServed()
+    {
+        var fs = new MemoryFileSystem();
+        fs.SlowReadNode = fs.AddFile("slow", new byte[4096]);
+        fs.AddFile("fast", "fast"u8.ToArray());
+        using var mounted = new MountedFileSystem(fs);
+        var slowRead = Task.Run(() => File.ReadAllBytes(mounted.PathOf("slow")));
+        try
+        {
+            Assert.True(fs.SlowReadEntered.Wait(s_step), "the slow READ never reached the filesystem");
+            // The worker serving the slow READ waits for the gate: another worker must read and answer these.
+            await Task.Run(() =>
+            {
+                Assert.Equal("fast", File.ReadAllText(mounted.PathOf("fast")));
+                Assert.False(File.Exists(mounted.PathOf("missing")));
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            fs.SlowReadGate.Set();
+        }
+
+        Assert.Equal(4096, (await slowRead.WaitAsync(s_step)).Length);
+    }
+
+    [Fact]
+    public async Task Mount_QuickRequestsOneAfterAnother_AreAnsweredByTheReadingWorker_WithoutHandOffs()
+    {
+        var fs = new MemoryFileSystem();
+        using var mounted = new MountedFileSystem(fs);
+        var lookups = await LookupBatches(fs, mounted, batches: 1, perBatch: 300);
+        Assert.Equal(300, lookups[0].Count);
+        Assert.Single(lookups[0].Select(l => l.Thread).Distinct());
+    }
+
+    [Fact]
+    public async Task Mount_SpinningReader_AnswersBackToBackRequests_WithoutContextSwitches()
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            // One CPU: a spinning reader would only keep the caller off it, so the default is not to spin.
+            Assert.Equal(TimeSpan.Zero, new FuseSessionOptions().ReadSpin);
+            return;
+        }
+
+        Assert.Equal(TimeSpan.FromMicroseconds(50), new FuseSessionOptions().ReadSpin);
+        double spinning = await SwitchesPerLookup(TimeSpan.FromMicroseconds(200));
+        double sleeping = await SwitchesPerLookup(TimeSpan.Zero);
+        Assert.True(sleeping > 0.5, $"without spinning the reader switched {sleeping:0.00} times per LOOKUP (expected about once)");
+        Assert.True(spinning < 0.25, $"a spinning reader switched {spinning:0.00} times per LOOKUP (without spinning: {sleeping:0.00})");
+    }
+
+    /// <summary>
+    /// The reading worker's context switches per LOOKUP over back-to-back lookups, the least of five batches.
+    /// The caller runs on CPU 0 and the worker on CPU 1: on one CPU the two take turns whatever the reader
+    /// does, and the scheduler picks either placement.
+    /// </summary>
+    private static async Task<double> SwitchesPerLookup(TimeSpan spin)
+    {
+        var fs = new MemoryFileSystem { OnLookup = () => PinThisThread(1) };
+        using var mounted = new MountedFileSystem(fs, sessionOptions: new FuseSessionOptions { WorkerCount = 4, ReadSpin = spin, Log = line => { } });
+        var batches = await LookupBatches(fs, mounted, batches: 5, perBatch: 200, callerCpu: 0);
+        return batches.Min(b =>
+        {
+            Assert.Single(b.Select(l => l.Thread).Distinct());
+            return (double)(b[^1].ContextSwitches - b[0].ContextSwitches) / (b.Count - 1);
+        });
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nint cpuSetSize, ref ulong mask);
+
+    private static void PinThisThread(int cpu)
+    {
+        ulong mask = 1UL << cpu;
+        Assert.Equal(0, sched_setaffinity(0, sizeof(ulong), ref mask));
+    }
+
+    private static void UnpinThisThread()
+    {
+        ulong mask = ulong.MaxValue >> (64 - Math.Min(64, Environment.ProcessorCount));
+        sched_setaffinity(0, sizeof(ulong), ref mask);
+    }
+
+    private static async Task<List<List<(int Thread, long ContextSwitches)>>> LookupBatches(MemoryFileSystem fs, MountedFileSystem mounted, int batches, int perBatch, int? callerCpu = null)
+    {
+        var result = new List<List<(int Thread, long ContextSwitches)>>();
+        await Bounded(() =>
+        {
+            if (callerCpu is int cpu)
+            {
+                PinThisThread(cpu);
+            }
+
+            try
+            {
+                RunBatches();
+            }
+            finally
+            {
+                if (callerCpu is not null)
+                {
+                    UnpinThisThread();
+                }
+            }
+        });
+        return result;
+
+        void RunBatches()
+        {
+            for (int b = 0; b < batches; b++)
+            {
+                fs.Lookups.Clear();
+                fs.RecordLookups = true;
+                for (int i = 0; i < perBatch; i++)
+                {
+                    Assert.False(File.Exists(mounted.PathOf($"missing-{b}-{i}")));
+                }
+
+                fs.RecordLookups = false;
+                result.Add([.. fs.Lookups]);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Mount_ReadOnly_ShowsRoInProcMountsAndRefusesWrites()
     {
         var fs = new MemoryFileSystem();

@@ -547,4 +547,41 @@ public sealed class FuseProtocolTests
         // After the end, requests are refused instead of reaching a destroyed filesystem.
         Assert.Equal(-(int)Errno.EIO, Reply.Parse(channel.Exchange(Request.Build(fuse_opcode.FUSE_GETATTR, 301, 2, new byte[16]))).Error);
     }
+    [Fact]
+    public void MayBlock_PassesTheReadTurnOnForRequestsThatWaitOnTheMembers_NotForAnswersFromMemory()
+    {
+        static bool MayBlock(fuse_opcode opcode, params byte[][] parts) => FuseSession.MayBlock(Request.Build(opcode, 9, 2, parts));
+
+        // Answered from memory (a READ, RELEASE or FLUSH says so itself through FuseContext.WillBlock).
+        foreach (var quick in new[]
+        {
+            fuse_opcode.FUSE_LOOKUP, fuse_opcode.FUSE_GETATTR, fuse_opcode.FUSE_CREATE, fuse_opcode.FUSE_MKDIR, fuse_opcode.FUSE_UNLINK,
+            fuse_opcode.FUSE_RENAME2, fuse_opcode.FUSE_GETXATTR, fuse_opcode.FUSE_READDIRPLUS, fuse_opcode.FUSE_INTERRUPT,
+            fuse_opcode.FUSE_BATCH_FORGET, fuse_opcode.FUSE_READ, fuse_opcode.FUSE_RELEASE, fuse_opcode.FUSE_FLUSH,
+        })
+        {
+            Assert.False(MayBlock(quick, new byte[64]), $"{quick} should be answered by the reading worker");
+        }
+
+        // Waits whatever its arguments.
+        foreach (var slow in new[]
+        {
+            fuse_opcode.FUSE_FSYNC, fuse_opcode.FUSE_FSYNCDIR, fuse_opcode.FUSE_SYNCFS, fuse_opcode.FUSE_FALLOCATE,
+            fuse_opcode.FUSE_COPY_FILE_RANGE, fuse_opcode.FUSE_DESTROY, fuse_opcode.FUSE_INIT, (fuse_opcode)999,
+        })
+        {
+            Assert.True(MayBlock(slow, new byte[64]), $"{slow} should pass the read turn on");
+        }
+
+        // OPEN waits only with O_TRUNC; SETATTR only with a size; WRITE only past 128 KiB.
+        Assert.False(MayBlock(fuse_opcode.FUSE_OPEN, Request.Struct(new fuse_open_in { flags = 0x2 /* O_RDWR */ })));
+        Assert.True(MayBlock(fuse_opcode.FUSE_OPEN, Request.Struct(new fuse_open_in { flags = 0x2 | 0x200 /* O_RDWR|O_TRUNC */ })));
+        Assert.False(MayBlock(fuse_opcode.FUSE_SETATTR, Request.Struct(new fuse_setattr_in { valid = FuseAbi.FATTR_MODE })));
+        Assert.True(MayBlock(fuse_opcode.FUSE_SETATTR, Request.Struct(new fuse_setattr_in { valid = FuseAbi.FATTR_MODE | FuseAbi.FATTR_SIZE })));
+        Assert.False(MayBlock(fuse_opcode.FUSE_WRITE, Request.Struct(new fuse_write_in { size = 128 * 1024 }), new byte[128 * 1024]));
+        Assert.True(MayBlock(fuse_opcode.FUSE_WRITE, Request.Struct(new fuse_write_in { size = 256 * 1024 }), new byte[256 * 1024]));
+        // Truncated bodies count as slow: the handler rejects them, nothing is lost by a hand-off.
+        Assert.True(MayBlock(fuse_opcode.FUSE_OPEN));
+        Assert.True(MayBlock(fuse_opcode.FUSE_SETATTR));
+    }
 }

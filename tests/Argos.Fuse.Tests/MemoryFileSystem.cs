@@ -40,8 +40,8 @@ internal sealed class MemoryFileSystem : FuseFileSystem
         }
     }
 
-    /// <summary>Adds a file directly (no kernel involved).</summary>
-    public void AddFile(string name, byte[] content)
+    /// <summary>Adds a file directly (no kernel involved); returns its node id.</summary>
+    public ulong AddFile(string name, byte[] content)
     {
         lock (_lock)
         {
@@ -49,7 +49,35 @@ internal sealed class MemoryFileSystem : FuseFileSystem
             node.Data = content;
             node.Attr.Size = (ulong)content.Length;
             _nodes[1].Children[name] = node.Id;
+            return node.Id;
         }
+    }
+
+    /// <summary>READs of this node say they will block (<see cref="FuseContext.WillBlock"/>), set <see cref="SlowReadEntered"/> and wait for <see cref="SlowReadGate"/>.</summary>
+    public ulong SlowReadNode { get; set; }
+    public ManualResetEventSlim SlowReadEntered { get; } = new();
+    public ManualResetEventSlim SlowReadGate { get; } = new();
+
+    /// <summary>Runs at the start of every LOOKUP, on the worker serving it.</summary>
+    public Action? OnLookup { get; set; }
+
+    /// <summary>While set, each LOOKUP records the serving thread and its context switches so far (voluntary and not).</summary>
+    public bool RecordLookups { get; set; }
+    public System.Collections.Concurrent.ConcurrentQueue<(int Thread, long ContextSwitches)> Lookups { get; } = new();
+
+    private static long ContextSwitchesOfThisThread()
+    {
+        long total = 0;
+        foreach (var line in File.ReadLines("/proc/thread-self/status"))
+        {
+            int colon = line.IndexOf(':');
+            if (colon > 0 && line.AsSpan(0, colon).EndsWith("ctxt_switches", StringComparison.Ordinal))
+            {
+                total += long.Parse(line.AsSpan(colon + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
     }
 
     public override void Init(FuseConnectionInfo connection) => Connection = connection;
@@ -58,6 +86,12 @@ internal sealed class MemoryFileSystem : FuseFileSystem
 
     public override Errno Lookup(in FuseContext context, NodeId parent, ReadOnlySpan<byte> name, out FuseEntry entry)
     {
+        OnLookup?.Invoke();
+        if (RecordLookups)
+        {
+            Lookups.Enqueue((Environment.CurrentManagedThreadId, ContextSwitchesOfThisThread()));
+        }
+
         entry = default;
         lock (_lock)
         {
@@ -262,6 +296,16 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     {
         Track();
         bytesRead = 0;
+        if (node.Value == SlowReadNode && SlowReadNode != 0)
+        {
+            context.WillBlock();
+            SlowReadEntered.Set();
+            if (!SlowReadGate.Wait(TimeSpan.FromSeconds(60)))
+            {
+                return Errno.EIO;
+            }
+        }
+
         lock (_lock)
         {
             var n = _nodes[node.Value];

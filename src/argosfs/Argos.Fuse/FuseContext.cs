@@ -44,6 +44,14 @@ public readonly struct FuseContext
     public bool IsInterrupted => _worker is not null && _worker.IsInterrupted(Unique);
 
     /// <summary>
+    /// Says the request is about to wait on the members (a cold read, a store, a commit). The worker
+    /// serving it then passes on its turn at reading /dev/fuse, so the requests queued behind this one are
+    /// not held up; a request that never calls this is answered by the reading worker without a hand-off
+    /// (no thread wake-up). Cheap and idempotent; a no-op outside a session.
+    /// </summary>
+    public void WillBlock() => _worker?.WillBlock();
+
+    /// <summary>
     /// Reads the caller's supplementary groups from /proc/&lt;pid&gt;/status ("Groups:" line). Only when the
     /// session was created with <see cref="FuseSessionOptions.AllowProcLookups"/>: a daemon serving a root
     /// after switch_root must not open paths under /proc (boot-notes rule 2), so this returns false there.

@@ -58,6 +58,9 @@ public sealed partial class FuseSession : IDisposable
     private bool _started;
     private int _initialized;
     private int _ending;
+    private int _workersExiting;
+    private readonly object _turnGate = new();
+    private bool _turnTaken;
     private int _inFlight;
     private bool _destroyDone;
 
@@ -140,14 +143,14 @@ public sealed partial class FuseSession : IDisposable
             _started = true;
         }
 
-        var transports = new List<IFuseTransport> { new FuseDeviceTransport(device) };
+        var transports = new List<IFuseTransport> { new FuseDeviceTransport(device, _options.ReadSpin) };
         for (int i = 1; i < _options.WorkerCount; i++)
         {
             try
             {
                 var clone = FuseDevice.Clone(device, _options.DevicePath);
                 _ownedFds.Add(clone);
-                transports.Add(new FuseDeviceTransport(clone));
+                transports.Add(new FuseDeviceTransport(clone, _options.ReadSpin));
             }
             catch (SystemCallException e)
             {
@@ -155,7 +158,7 @@ public sealed partial class FuseSession : IDisposable
                 _log($"argosfs: fuse: {e.Message}");
                 for (; i < _options.WorkerCount; i++)
                 {
-                    transports.Add(new FuseDeviceTransport(device));
+                    transports.Add(new FuseDeviceTransport(device, _options.ReadSpin));
                 }
             }
         }
@@ -257,35 +260,67 @@ public sealed partial class FuseSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Leader and followers: one worker at a time reads /dev/fuse (it holds the read turn), the others
+    /// sleep until it is passed on (a monitor wait: no spinning, no kernel queue of readers). The reader
+    /// answers a request itself and reads on (spinning briefly first when
+    /// <see cref="FuseSessionOptions.ReadSpin"/> is set), so a process issuing requests one after another
+    /// is served by one awake thread. The turn is passed on before a request that may wait: one of
+    /// <see cref="MayBlock"/>'s opcodes, or one whose handler calls <see cref="FuseContext.WillBlock"/>
+    /// (a read that goes to the members, a close that stores data). A slow request thus never holds up
+    /// the ones behind it. With every worker reading in the kernel instead, each request woke a sleeping
+    /// thread, and a request caught by a spinning reader still woke one for nothing.
+    /// </summary>
     private void RunWorker(FuseWorker worker)
     {
         try
         {
             var buffer = worker.RequestBuffer;
+            Action passTurn = PassReadTurn;
             while (true)
             {
-                int n = worker.Transport.Receive(buffer);
-                if (n > 0)
+                TakeReadTurn();
+                if (Volatile.Read(ref _workersExiting) != 0)
                 {
-                    Dispatch(worker, buffer.AsSpan(0, n));
-                    continue;
+                    PassReadTurn(); // the next follower leaves too
+                    return;
                 }
 
-                var errno = n == 0 ? Errno.ENODEV : (Errno)(-n);
-                switch (errno)
+                worker.PassReadTurn = passTurn;
+                while (worker.PassReadTurn is not null)
                 {
-                    case Errno.EINTR:
-                    case Errno.EAGAIN:
-                    case Errno.ENOENT: // the request was interrupted before we could read it
+                    int n = worker.Transport.Receive(buffer);
+                    if (n > 0)
+                    {
+                        var request = buffer.AsSpan(0, n);
+                        if (MayBlock(request))
+                        {
+                            worker.WillBlock();
+                        }
+
+                        Dispatch(worker, request);
+                        continue; // still the reader unless the request passed the turn on
+                    }
+
+                    var errno = n == 0 ? Errno.ENODEV : (Errno)(-n);
+                    if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOENT) // ENOENT: interrupted before we read it
+                    {
                         continue;
-                    case Errno.ENODEV:
-                    case (Errno)103: // ECONNABORTED, with FUSE_ABORT_ERROR
+                    }
+
+                    if (errno is Errno.ENODEV or (Errno)103) // ECONNABORTED, with FUSE_ABORT_ERROR
+                    {
                         End(FuseSessionEndReason.Unmounted);
-                        return;
-                    default:
+                    }
+                    else
+                    {
                         _log($"argosfs: fuse: worker {worker.Index}: read /dev/fuse failed: {errno}");
                         End(FuseSessionEndReason.DeviceError);
-                        return;
+                    }
+
+                    Volatile.Write(ref _workersExiting, 1);
+                    worker.WillBlock();
+                    return;
                 }
             }
         }
@@ -293,8 +328,68 @@ public sealed partial class FuseSession : IDisposable
         {
             _log($"argosfs: fuse: worker {worker.Index} crashed: {e}");
             End(FuseSessionEndReason.DeviceError);
+            Volatile.Write(ref _workersExiting, 1);
+            worker.WillBlock();
         }
     }
+
+    private void TakeReadTurn()
+    {
+        lock (_turnGate)
+        {
+            while (_turnTaken)
+            {
+                Monitor.Wait(_turnGate);
+            }
+
+            _turnTaken = true;
+        }
+    }
+
+    private void PassReadTurn()
+    {
+        lock (_turnGate)
+        {
+            _turnTaken = false;
+            Monitor.Pulse(_turnGate);
+        }
+    }
+
+    /// <summary>
+    /// Requests that wait on the members or on a commit whatever their arguments: flushes and syncs, size
+    /// changes (SETATTR with a size, OPEN with O_TRUNC), space allocation, copies, large writes (they store
+    /// whole stripes), and unknown opcodes. READ, RELEASE and FLUSH are not here: their handlers know whether the data is in
+    /// memory and call <see cref="FuseContext.WillBlock"/> when it is not.
+    /// </summary>
+    internal static bool MayBlock(ReadOnlySpan<byte> request)
+    {
+        if (request.Length < InHeaderSize)
+        {
+            return false;
+        }
+
+        var header = MemoryMarshal.Read<fuse_in_header>(request);
+        return (fuse_opcode)header.opcode switch
+        {
+            fuse_opcode.FUSE_LOOKUP or fuse_opcode.FUSE_FORGET or fuse_opcode.FUSE_BATCH_FORGET or fuse_opcode.FUSE_GETATTR
+                or fuse_opcode.FUSE_READLINK or fuse_opcode.FUSE_SYMLINK or fuse_opcode.FUSE_MKNOD or fuse_opcode.FUSE_MKDIR
+                or fuse_opcode.FUSE_UNLINK or fuse_opcode.FUSE_RMDIR or fuse_opcode.FUSE_RENAME or fuse_opcode.FUSE_RENAME2
+                or fuse_opcode.FUSE_LINK or fuse_opcode.FUSE_STATFS or fuse_opcode.FUSE_SETXATTR or fuse_opcode.FUSE_GETXATTR
+                or fuse_opcode.FUSE_LISTXATTR or fuse_opcode.FUSE_REMOVEXATTR or fuse_opcode.FUSE_OPENDIR or fuse_opcode.FUSE_READDIR
+                or fuse_opcode.FUSE_READDIRPLUS or fuse_opcode.FUSE_RELEASEDIR or fuse_opcode.FUSE_ACCESS or fuse_opcode.FUSE_CREATE
+                or fuse_opcode.FUSE_INTERRUPT or fuse_opcode.FUSE_LSEEK or fuse_opcode.FUSE_NOTIFY_REPLY
+                or fuse_opcode.FUSE_READ or fuse_opcode.FUSE_RELEASE or fuse_opcode.FUSE_FLUSH => false,
+            fuse_opcode.FUSE_WRITE => header.len > QuickWriteBytes + InHeaderSize + 64,
+            fuse_opcode.FUSE_OPEN => request.Length < InHeaderSize + 4 || (MemoryMarshal.Read<uint>(request[InHeaderSize..]) & OTrunc) != 0,
+            fuse_opcode.FUSE_SETATTR => request.Length < InHeaderSize + 4 || (MemoryMarshal.Read<uint>(request[InHeaderSize..]) & FuseAbi.FATTR_SIZE) != 0,
+            _ => true,
+        };
+    }
+
+    private const uint OTrunc = 0x200;
+
+    /// <summary>A WRITE up to this size is a copy into the file's buffer; a larger one may store stripes.</summary>
+    private const uint QuickWriteBytes = 128 * 1024;
 
     private void End(FuseSessionEndReason reason)
     {

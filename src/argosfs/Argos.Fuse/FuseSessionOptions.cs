@@ -6,6 +6,15 @@ public sealed class FuseSessionOptions
     /// <summary>Worker threads, each reading its own cloned /dev/fuse fd. Default: 2 × cores, clamped to 4..16.</summary>
     public int WorkerCount { get; init; } = Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
+    /// <summary>
+    /// How long the worker reading /dev/fuse polls an empty queue before it sleeps (see
+    /// <see cref="FuseSession"/>: one worker reads at a time). A process issuing requests back to back is
+    /// then served without a context switch in the daemon; the cost is up to this much CPU after the last
+    /// request of a burst. Default 50 µs with two or more CPUs, none with one (spinning there would only
+    /// keep the caller off the CPU). Zero: plain blocking reads.
+    /// </summary>
+    public TimeSpan ReadSpin { get; init; } = Environment.ProcessorCount >= 2 ? TimeSpan.FromMicroseconds(50) : TimeSpan.Zero;
+
     /// <summary>Largest WRITE payload (FUSE_BIG_WRITES + FUSE_MAX_PAGES); also sizes the per-worker buffers. Default 1 MiB.</summary>
     public uint MaxWrite { get; init; } = 1024 * 1024;
 

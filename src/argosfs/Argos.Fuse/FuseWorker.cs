@@ -67,6 +67,23 @@ internal sealed class FuseWorker
         return CurrentUnique == unique;
     }
 
+    /// <summary>Passes the read turn on; set by the session while this worker holds it (see <see cref="FuseSession"/>).</summary>
+    public Action? PassReadTurn { get; set; }
+
+    /// <summary>
+    /// The request in hand is about to wait (member I/O, a commit): if this worker holds the read turn it is
+    /// passed on now, so the requests behind this one are read by another worker meanwhile.
+    /// </summary>
+    public void WillBlock()
+    {
+        var pass = PassReadTurn;
+        if (pass is not null)
+        {
+            PassReadTurn = null;
+            pass();
+        }
+    }
+
     public bool IsInterrupted(ulong unique) => unique != 0 && (ulong)Volatile.Read(ref _interruptedUnique) == unique;
 
     /// <summary>Sends fuse_out_header + the first <paramref name="payloadLength"/> bytes of <see cref="Payload"/>.</summary>

@@ -87,7 +87,15 @@ public sealed partial class ArgosVolume
         return Math.Min(bytes, (size + 4095) / 4096 * 4096);
     }
 
-    public int Read(InodeId ino, ulong offset, Span<byte> destination)
+    public int Read(InodeId ino, ulong offset, Span<byte> destination) => Read(ino, offset, destination, null);
+
+    /// <summary>
+    /// Reads from <paramref name="offset"/> into <paramref name="destination"/>; returns the bytes read (short
+    /// at the end of the file). <paramref name="beforeMemberIo"/> runs (once or more) before the read waits
+    /// on the members: a stripe neither buffered nor cached (the FUSE frontend passes the request's
+    /// <c>WillBlock</c>, so the requests behind a cold read are served meanwhile).
+    /// </summary>
+    public int Read(InodeId ino, ulong offset, Span<byte> destination, Action? beforeMemberIo)
     {
         var attr = GetAttr(ino);
         if (!PosixMode.IsRegular(attr.Mode))
@@ -104,16 +112,16 @@ public sealed partial class ArgosVolume
             {
                 if (!fb.Dead)
                 {
-                    ReadRange(ino, offset, destination, fb, attr.Size);
+                    ReadRange(ino, offset, destination, fb, attr.Size, beforeMemberIo);
                     return length;
                 }
             }
         }
-        ReadRange(ino, offset, destination, null, attr.Size);
+        ReadRange(ino, offset, destination, null, attr.Size, beforeMemberIo);
         return length;
     }
 
-    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb, ulong fileSize)
+    private void ReadRange(InodeId ino, ulong offset, Span<byte> destination, FileBuffer? fb, ulong fileSize, Action? beforeMemberIo)
     {
         var s = (ulong)StripeDataBytes;
         ReadOnlyMemory<byte> inline = default;
@@ -139,7 +147,9 @@ public sealed partial class ArgosVolume
                 // its reads are not tracked.
                 var sequential = fileSize > s && NoteStripeRead(ino, index);
                 var version = StripeVersion(stripe);
-                var inFlight = _stripeCache.Contains(ino, index, version) || _decoding.ContainsKey((ino.Value, index, version));
+                var cached = _stripeCache.Contains(ino, index, version);
+                var inFlight = cached || _decoding.ContainsKey((ino.Value, index, version));
+                if (!cached) beforeMemberIo?.Invoke();
                 var shared = sequential || inFlight;
                 if (!inFlight && within == 0 && (ulong)take >= stripe.RawLength)
                 {
@@ -510,6 +520,24 @@ public sealed partial class ArgosVolume
             fb.Dead = true;
             ReleaseAllReservedLocked(fb);
             _buffers.TryRemove(new KeyValuePair<ulong, FileBuffer>(ino.Value, fb));
+        }
+    }
+
+    /// <summary>
+    /// True when writing out the file's buffered data is a few page-cache writes: at most
+    /// <paramref name="limitBytes"/> buffered and no stripe of it being stored in the background (a flush
+    /// would wait for that). The FUSE frontend serves such a close on the reading worker.
+    /// </summary>
+    public bool FlushIsSmall(InodeId ino, int limitBytes)
+    {
+        if (!_buffers.TryGetValue(ino.Value, out var fb)) return true;
+        lock (fb.Gate)
+        {
+            if (fb.Dead) return true;
+            if (fb.Sealed.Count > 0) return false;
+            long bytes = 0;
+            foreach (var buffer in fb.Dirty.Values) bytes += buffer.Length;
+            return bytes <= limitBytes;
         }
     }
 

@@ -93,7 +93,7 @@ public sealed partial class VolumeFileSystem
         bytesRead = 0;
         try
         {
-            bytesRead = volume.Read(Ino(node), offset, destination);
+            bytesRead = volume.Read(Ino(node), offset, destination, context.WillBlock);
             if (settings.Atime)
             {
                 volume.NoteAccess(Ino(node));
@@ -123,12 +123,24 @@ public sealed partial class VolumeFileSystem
 
     public override Errno Flush(in FuseContext context, NodeId node, FileHandle handle, ulong lockOwner)
     {
-        return settings.ReadOnly ? Errno.None : Run(() => volume.Flush(Ino(node)));
+        if (settings.ReadOnly) return Errno.None;
+        WillBlockUnlessSmall(in context, Ino(node));
+        return Run(() => volume.Flush(Ino(node)));
     }
+
+    /// <summary>A close storing more than a small file's worth of buffered data passes the read turn on.</summary>
+    private void WillBlockUnlessSmall(in FuseContext context, InodeId ino)
+    {
+        if (!volume.FlushIsSmall(ino, SmallFlushBytes)) context.WillBlock();
+    }
+
+    /// <summary>Buffered bytes a close stores on the reading worker: a small file is a few page-cache writes.</summary>
+    private const int SmallFlushBytes = 64 * 1024;
 
     public override Errno Release(in FuseContext context, NodeId node, FileHandle handle, int openFlags, FuseReleaseFlags flags, ulong lockOwner)
     {
         if (!_handles.TryRemove(handle.Value, out var open)) return Errno.None;
+        if (!settings.ReadOnly) WillBlockUnlessSmall(in context, open.Ino);
         return Run(() =>
         {
             if (!settings.ReadOnly) volume.Flush(open.Ino);

@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Argos.Platform.Interop;
 
-// /dev/fuse: open, clone (FUSE_DEV_IOC_CLONE), read one request, write one reply.
+// /dev/fuse: open, clone (FUSE_DEV_IOC_CLONE), read one request, write one reply, and the non-blocking
+// mode plus poll(2) that let a worker spin briefly on the queue before it sleeps.
 // The names carry a Fuse prefix so they never clash with the general file calls in LibC.Files.cs;
 // the entry points are the plain libc ones.
 public static unsafe partial class LibC
@@ -31,6 +32,26 @@ public static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int IoctlFuseDevClone(int fd, uint request, uint* sessionFd);
+
+    /// <summary>O_NONBLOCK (asm-generic and x86: 04000): a read of an empty request queue fails with EAGAIN.</summary>
+    public const int O_NONBLOCK = 0x800;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const short POLLIN = 0x1;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int FuseFcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int FusePoll(Pollfd* fds, nuint count, int timeoutMs);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Pollfd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 
     /// <summary>The errno of the last libc call made through a SetLastError import on this thread.</summary>
     public static Errno FuseLastErrno => (Errno)Marshal.GetLastPInvokeError();

@@ -1,0 +1,72 @@
+using System.Text;
+using Argos.Format;
+using Argos.Metadata.Namespace;
+using Xunit;
+using static Argos.Volume.Tests.FsckTestSupport;
+
+namespace Argos.Volume.Tests;
+
+/// <summary>
+/// What the volume tells the FUSE frontend about a request before it waits: a READ that goes to the members
+/// calls its hint (the frontend then passes its read turn on), a close with little buffered data is cheap.
+/// </summary>
+public sealed class FrontendHintTests
+{
+    [Fact]
+    public void Read_CallsItsHintBeforeWaitingOnTheMembers_NotForInlineBufferedOrCachedData()
+    {
+        using var pool = new TempPool();
+        using var v = pool.Open();
+        var stripe = v.StripeDataBytes;
+        var stored = RandomBytes(3 * stripe, 1);
+        var storedIno = WriteFile(v, "stored", stored);
+        var inlineIno = WriteFile(v, "inline", RandomBytes(1000, 2));
+        var bufferedIno = v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, Encoding.UTF8.GetBytes("buffered"), 0x81A4, Root)).Ino;
+        v.Write(bufferedIno, 0, RandomBytes(300_000, 3), Root);
+
+        int hints = 0;
+        void Hint() => hints++;
+        var buffer = new byte[64 * 1024];
+
+        Assert.Equal(1000, v.Read(inlineIno, 0, buffer, Hint));
+        Assert.Equal(buffer.Length, v.Read(bufferedIno, 0, buffer, Hint));
+        Assert.Equal(0, hints);
+
+        // A sequential reader in 64 KiB READs: the first READ of a stripe waits on the members (and caches
+        // the decoded stripe), the rest of that stripe comes from the cache.
+        var perStripe = new List<int>();
+        for (int s = 0; s < 2; s++)
+        {
+            int before = hints;
+            for (int offset = 0; offset < stripe; offset += buffer.Length)
+            {
+                long at = (long)s * stripe + offset;
+                Assert.Equal(buffer.Length, v.Read(storedIno, (ulong)at, buffer, Hint));
+                Assert.True(stored.AsSpan((int)at, buffer.Length).SequenceEqual(buffer), $"bytes at {at}");
+            }
+
+            perStripe.Add(hints - before);
+        }
+
+        Assert.True(perStripe[0] >= 1, "the first READ of a stripe on the members gave no hint");
+        Assert.True(perStripe.All(n => n <= 2), $"hints per stripe {string.Join(", ", perStripe)}: cached READs gave hints");
+    }
+
+    [Fact]
+    public void FlushIsSmall_ForNothingOrAFewKiBBuffered_NotForAWholeStripe()
+    {
+        using var pool = new TempPool();
+        using var v = pool.Open();
+        var small = v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, Encoding.UTF8.GetBytes("small"), 0x81A4, Root)).Ino;
+        var large = v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, Encoding.UTF8.GetBytes("large"), 0x81A4, Root)).Ino;
+        Assert.True(v.FlushIsSmall(small, 64 * 1024)); // nothing buffered
+
+        v.Write(small, 0, RandomBytes(4096, 4), Root);
+        v.Write(large, 0, RandomBytes(v.StripeDataBytes - 1, 5), Root); // one stripe, not yet complete: buffered
+        Assert.True(v.FlushIsSmall(small, 64 * 1024));
+        Assert.False(v.FlushIsSmall(large, 64 * 1024));
+
+        v.Flush(large);
+        Assert.True(v.FlushIsSmall(large, 64 * 1024));
+    }
+}
