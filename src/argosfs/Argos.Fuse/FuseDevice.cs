@@ -78,8 +78,9 @@ public static class FuseDevice
 /// <summary>
 /// Reads requests from and writes replies to one /dev/fuse fd. With a spin budget the fd is non-blocking:
 /// an empty queue is polled again for up to that long (the next request of a process issuing them back to
-/// back comes within microseconds) before the thread sleeps in poll(2). A request caught while spinning
-/// costs no context switch; one that finds the reader asleep costs a wake-up on each side.
+/// back comes within microseconds) before the thread sleeps in poll(2), and only while
+/// <see cref="SpinWhile"/> holds. A request caught while spinning costs no context switch; one that finds
+/// the reader asleep costs a wake-up on each side.
 /// </summary>
 internal sealed unsafe class FuseDeviceTransport : IFuseTransport
 {
@@ -91,8 +92,8 @@ internal sealed unsafe class FuseDeviceTransport : IFuseTransport
         _fd = fd;
         if (spin > TimeSpan.Zero)
         {
-            int flags = LibC.FuseFcntl(fd.Fd, LibC.F_GETFL, 0);
-            if (flags >= 0 && LibC.FuseFcntl(fd.Fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) == 0)
+            int flags = LibC.FcntlInt(fd.Fd, LibC.F_GETFL, 0);
+            if (flags >= 0 && LibC.FcntlInt(fd.Fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) == 0)
             {
                 _spinTicks = Math.Max(1, (long)(spin.TotalSeconds * Stopwatch.Frequency));
             }
@@ -103,6 +104,9 @@ internal sealed unsafe class FuseDeviceTransport : IFuseTransport
 
     /// <summary>True when the fd is non-blocking and reads spin before they sleep.</summary>
     public bool Spins => _spinTicks > 0;
+
+    /// <summary>Spinning stops as soon as this is false (the session: while another worker serves a request, it needs the CPU).</summary>
+    public Func<bool>? SpinWhile { get; init; }
 
     public int Receive(Span<byte> buffer)
     {
@@ -143,7 +147,8 @@ internal sealed unsafe class FuseDeviceTransport : IFuseTransport
         }
 
         long deadline = Stopwatch.GetTimestamp() + _spinTicks;
-        do
+        var spinWhile = SpinWhile;
+        while ((spinWhile is null || spinWhile()) && Stopwatch.GetTimestamp() < deadline)
         {
             Thread.SpinWait(SpinIterationsBetweenReads);
             n = ReadOnce(p, length);
@@ -152,7 +157,6 @@ internal sealed unsafe class FuseDeviceTransport : IFuseTransport
                 return n;
             }
         }
-        while (Stopwatch.GetTimestamp() < deadline);
 
         // Sleep until the queue has a request (or the connection ends: POLLERR, and the read says ENODEV).
         var pfd = new LibC.Pollfd { Fd = _fd.Fd, Events = LibC.POLLIN };

@@ -143,14 +143,14 @@ public sealed partial class FuseSession : IDisposable
             _started = true;
         }
 
-        var transports = new List<IFuseTransport> { new FuseDeviceTransport(device, _options.ReadSpin) };
+        var transports = new List<IFuseTransport> { NewTransport(device) };
         for (int i = 1; i < _options.WorkerCount; i++)
         {
             try
             {
                 var clone = FuseDevice.Clone(device, _options.DevicePath);
                 _ownedFds.Add(clone);
-                transports.Add(new FuseDeviceTransport(clone, _options.ReadSpin));
+                transports.Add(NewTransport(clone));
             }
             catch (SystemCallException e)
             {
@@ -158,7 +158,7 @@ public sealed partial class FuseSession : IDisposable
                 _log($"argosfs: fuse: {e.Message}");
                 for (; i < _options.WorkerCount; i++)
                 {
-                    transports.Add(new FuseDeviceTransport(device, _options.ReadSpin));
+                    transports.Add(NewTransport(device));
                 }
             }
         }
@@ -180,6 +180,14 @@ public sealed partial class FuseSession : IDisposable
             thread.Start();
         }
     }
+
+    /// <summary>
+    /// A worker's transport. The reader spins on an empty queue only while no other worker is serving a
+    /// request: a streaming reader's READs are served by the workers the turn passed through, and a
+    /// spinning reader would take the CPU they need; its next READ wakes the reader from poll instead.
+    /// </summary>
+    private FuseDeviceTransport NewTransport(FileDescriptorHandle fd) =>
+        new(fd, _options.ReadSpin) { SpinWhile = () => Volatile.Read(ref _inFlight) == 0 };
 
     /// <summary>Start + wait: serves until the session ends.</summary>
     public FuseSessionEndReason Run(FuseMount mount)

@@ -3,7 +3,11 @@ namespace Argos.Fuse;
 /// <summary>How a <see cref="FuseSession"/> negotiates and runs. The defaults suit a root filesystem.</summary>
 public sealed class FuseSessionOptions
 {
-    /// <summary>Worker threads, each reading its own cloned /dev/fuse fd. Default: 2 × cores, clamped to 4..16.</summary>
+    /// <summary>
+    /// Worker threads, each with its own cloned /dev/fuse fd; one reads at a time and the others take over
+    /// while it serves a request that waits (see <see cref="FuseSession"/>), so this bounds the slow
+    /// requests served at once. Default: 2 × cores, clamped to 4..16.
+    /// </summary>
     public int WorkerCount { get; init; } = Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
     /// <summary>

@@ -33,14 +33,9 @@ public static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int IoctlFuseDevClone(int fd, uint request, uint* sessionFd);
 
-    /// <summary>O_NONBLOCK (asm-generic and x86: 04000): a read of an empty request queue fails with EAGAIN.</summary>
+    /// <summary>O_NONBLOCK (asm-generic and x86: 04000): a read of an empty request queue fails with EAGAIN. Set with <see cref="FcntlInt"/>.</summary>
     public const int O_NONBLOCK = 0x800;
-    public const int F_GETFL = 3;
-    public const int F_SETFL = 4;
     public const short POLLIN = 0x1;
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    public static partial int FuseFcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int FusePoll(Pollfd* fds, nuint count, int timeoutMs);

@@ -3,13 +3,16 @@ using System.Runtime.InteropServices;
 namespace Argos.Platform.Interop;
 
 // Process-level calls for the root daemon and its launcher: execve (the '@' re-exec), prctl (comm
-// name), setsid, pipe2/dup/dup2/fcntl (the readiness pipe), geteuid/getegid (mount options).
+// name), setsid, pipe2/dup/dup2/fcntl (the readiness pipe; O_NONBLOCK on the FUSE fds), geteuid/getegid
+// (mount options).
 public static unsafe partial class LibC
 {
     public const int PR_SET_NAME = 15;
     public const int PR_GET_NAME = 16;
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
     public const int FD_CLOEXEC = 1;
 
     [LibraryImport("libc", EntryPoint = "execve", SetLastError = true)]
