@@ -552,12 +552,12 @@ public sealed class FuseProtocolTests
     {
         static bool MayBlock(fuse_opcode opcode, params byte[][] parts) => FuseSession.MayBlock(Request.Build(opcode, 9, 2, parts));
 
-        // Answered from memory (a READ, RELEASE or FLUSH says so itself through FuseContext.WillBlock).
+        // Answered from memory (a READ, WRITE, RELEASE or FLUSH that is not says so through FuseContext.WillBlock).
         foreach (var quick in new[]
         {
             fuse_opcode.FUSE_LOOKUP, fuse_opcode.FUSE_GETATTR, fuse_opcode.FUSE_CREATE, fuse_opcode.FUSE_MKDIR, fuse_opcode.FUSE_UNLINK,
             fuse_opcode.FUSE_RENAME2, fuse_opcode.FUSE_GETXATTR, fuse_opcode.FUSE_READDIRPLUS, fuse_opcode.FUSE_INTERRUPT,
-            fuse_opcode.FUSE_BATCH_FORGET, fuse_opcode.FUSE_READ, fuse_opcode.FUSE_RELEASE, fuse_opcode.FUSE_FLUSH,
+            fuse_opcode.FUSE_BATCH_FORGET, fuse_opcode.FUSE_READ, fuse_opcode.FUSE_WRITE, fuse_opcode.FUSE_RELEASE, fuse_opcode.FUSE_FLUSH,
         })
         {
             Assert.False(MayBlock(quick, new byte[64]), $"{quick} should be answered by the reading worker");
@@ -573,13 +573,11 @@ public sealed class FuseProtocolTests
             Assert.True(MayBlock(slow, new byte[64]), $"{slow} should pass the read turn on");
         }
 
-        // OPEN waits only with O_TRUNC; SETATTR only with a size; WRITE only past 128 KiB.
+        // OPEN waits only with O_TRUNC; SETATTR only with a size.
         Assert.False(MayBlock(fuse_opcode.FUSE_OPEN, Request.Struct(new fuse_open_in { flags = 0x2 /* O_RDWR */ })));
         Assert.True(MayBlock(fuse_opcode.FUSE_OPEN, Request.Struct(new fuse_open_in { flags = 0x2 | 0x200 /* O_RDWR|O_TRUNC */ })));
         Assert.False(MayBlock(fuse_opcode.FUSE_SETATTR, Request.Struct(new fuse_setattr_in { valid = FuseAbi.FATTR_MODE })));
         Assert.True(MayBlock(fuse_opcode.FUSE_SETATTR, Request.Struct(new fuse_setattr_in { valid = FuseAbi.FATTR_MODE | FuseAbi.FATTR_SIZE })));
-        Assert.False(MayBlock(fuse_opcode.FUSE_WRITE, Request.Struct(new fuse_write_in { size = 128 * 1024 }), new byte[128 * 1024]));
-        Assert.True(MayBlock(fuse_opcode.FUSE_WRITE, Request.Struct(new fuse_write_in { size = 256 * 1024 }), new byte[256 * 1024]));
         // Truncated bodies count as slow: the handler rejects them, nothing is lost by a hand-off.
         Assert.True(MayBlock(fuse_opcode.FUSE_OPEN));
         Assert.True(MayBlock(fuse_opcode.FUSE_SETATTR));

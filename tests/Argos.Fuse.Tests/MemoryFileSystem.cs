@@ -296,6 +296,11 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     {
         Track();
         bytesRead = 0;
+        if (destination.Length >= 128 * 1024)
+        {
+            context.WillBlock(); // as a filesystem reading large ranges from its storage says
+        }
+
         if (node.Value == SlowReadNode && SlowReadNode != 0)
         {
             context.WillBlock();

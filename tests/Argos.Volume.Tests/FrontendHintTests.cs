@@ -8,7 +8,8 @@ namespace Argos.Volume.Tests;
 
 /// <summary>
 /// What the volume tells the FUSE frontend about a request before it waits: a READ that goes to the members
-/// calls its hint (the frontend then passes its read turn on), a close with little buffered data is cheap.
+/// calls its hint (the frontend then passes its read turn on), so does a WRITE that reads or stores stripes,
+/// and a close with little buffered data is cheap.
 /// </summary>
 public sealed class FrontendHintTests
 {
@@ -68,5 +69,31 @@ public sealed class FrontendHintTests
 
         v.Flush(large);
         Assert.True(v.FlushIsSmall(large, 64 * 1024));
+    }
+    [Fact]
+    public void Write_CallsItsHintBeforeReadingAStoredStripe_NotForACopyIntoTheBuffer()
+    {
+        using var pool = new TempPool();
+        using var v = pool.Open();
+        var stored = RandomBytes(2 * v.StripeDataBytes, 6);
+        var ino = WriteFile(v, "f", stored);
+        var fresh = v.Mutate(tx => v.Namespace.Create(tx, InodeId.Root, Encoding.UTF8.GetBytes("fresh"), 0x81A4, Root)).Ino;
+
+        int hints = 0;
+        void Hint() => hints++;
+        v.Write(fresh, 0, RandomBytes(4096, 7), Root, Hint);
+        v.Write(fresh, 4096, RandomBytes(60_000, 8), Root, Hint);
+        Assert.Equal(0, hints);
+
+        // Changing 100 bytes of a stored stripe reads the stripe first (read-modify-write).
+        var patch = RandomBytes(100, 9);
+        v.Write(ino, 1000, patch, Root, Hint);
+        Assert.Equal(1, hints);
+        v.Write(ino, 2000, patch, Root, Hint); // the stripe is in the buffer now: a copy
+        Assert.Equal(1, hints);
+        v.Flush(ino);
+        patch.CopyTo(stored, 1000);
+        patch.CopyTo(stored, 2000);
+        Assert.True(stored.AsSpan().SequenceEqual(ReadAll(v, ino)));
     }
 }

@@ -365,9 +365,9 @@ public sealed partial class FuseSession : IDisposable
 
     /// <summary>
     /// Requests that wait on the members or on a commit whatever their arguments: flushes and syncs, size
-    /// changes (SETATTR with a size, OPEN with O_TRUNC), space allocation, copies, large writes (they store
-    /// whole stripes), and unknown opcodes. READ, RELEASE and FLUSH are not here: their handlers know whether the data is in
-    /// memory and call <see cref="FuseContext.WillBlock"/> when it is not.
+    /// changes (SETATTR with a size, OPEN with O_TRUNC), space allocation, copies, and unknown opcodes.
+    /// READ, WRITE, RELEASE and FLUSH are not here: their handlers know whether the request is served from
+    /// memory (a write is a copy into the file's buffer) and call <see cref="FuseContext.WillBlock"/> when not.
     /// </summary>
     internal static bool MayBlock(ReadOnlySpan<byte> request)
     {
@@ -386,8 +386,7 @@ public sealed partial class FuseSession : IDisposable
                 or fuse_opcode.FUSE_LISTXATTR or fuse_opcode.FUSE_REMOVEXATTR or fuse_opcode.FUSE_OPENDIR or fuse_opcode.FUSE_READDIR
                 or fuse_opcode.FUSE_READDIRPLUS or fuse_opcode.FUSE_RELEASEDIR or fuse_opcode.FUSE_ACCESS or fuse_opcode.FUSE_CREATE
                 or fuse_opcode.FUSE_INTERRUPT or fuse_opcode.FUSE_LSEEK or fuse_opcode.FUSE_NOTIFY_REPLY
-                or fuse_opcode.FUSE_READ or fuse_opcode.FUSE_RELEASE or fuse_opcode.FUSE_FLUSH => false,
-            fuse_opcode.FUSE_WRITE => header.len > QuickWriteBytes + InHeaderSize + 64,
+                or fuse_opcode.FUSE_READ or fuse_opcode.FUSE_WRITE or fuse_opcode.FUSE_RELEASE or fuse_opcode.FUSE_FLUSH => false,
             fuse_opcode.FUSE_OPEN => request.Length < InHeaderSize + 4 || (MemoryMarshal.Read<uint>(request[InHeaderSize..]) & OTrunc) != 0,
             fuse_opcode.FUSE_SETATTR => request.Length < InHeaderSize + 4 || (MemoryMarshal.Read<uint>(request[InHeaderSize..]) & FuseAbi.FATTR_SIZE) != 0,
             _ => true,
@@ -395,9 +394,6 @@ public sealed partial class FuseSession : IDisposable
     }
 
     private const uint OTrunc = 0x200;
-
-    /// <summary>A WRITE up to this size is a copy into the file's buffer; a larger one may store stripes.</summary>
-    private const uint QuickWriteBytes = 128 * 1024;
 
     private void End(FuseSessionEndReason reason)
     {

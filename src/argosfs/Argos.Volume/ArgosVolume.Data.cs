@@ -266,7 +266,15 @@ public sealed partial class ArgosVolume
         }
     }
 
-    public void Write(InodeId ino, ulong offset, ReadOnlySpan<byte> data, in Credentials caller)
+    public void Write(InodeId ino, ulong offset, ReadOnlySpan<byte> data, in Credentials caller) => Write(ino, offset, data, caller, null);
+
+    /// <summary>
+    /// Writes into the file's buffer. <paramref name="beforeMemberIo"/> runs before the write waits: for a
+    /// stripe being stored in the background, to read a stored stripe it changes part of, or to store
+    /// stripes itself (too many buffered, or the store threads busy). A write that only copies returns
+    /// without calling it (the FUSE frontend passes the request's <c>WillBlock</c>).
+    /// </summary>
+    public void Write(InodeId ino, ulong offset, ReadOnlySpan<byte> data, in Credentials caller, Action? beforeMemberIo)
     {
         ThrowIfReadOnly("write");
         if (Settings.Encrypted && _cipher is null)
@@ -287,6 +295,7 @@ public sealed partial class ArgosVolume
             // A stripe being stored in the background is read-only until its record commits.
             fb = AcquireBuffer(ino, out _);
             if (!TouchesSealed(fb, offset / s, (end - 1) / s)) break;
+            beforeMemberIo?.Invoke();
             Monitor.Wait(fb.Gate);
             Monitor.Exit(fb.Gate); // the buffer may have been written out and retired meanwhile: start over
         }
@@ -316,6 +325,7 @@ public sealed partial class ArgosVolume
                 var take = (int)Math.Min((ulong)(data.Length - done), s - (ulong)within);
                 if (!fb.Dirty.TryGetValue(index, out var buffer))
                 {
+                    if (take != StripeDataBytes && _ns.TryGetStripe(ino, new StripeIndex(index), out _)) beforeMemberIo?.Invoke();
                     buffer = take == StripeDataBytes ? RentStripeBuffer(StripeDataBytes, overwritten: true) : LoadStripeForWrite(ino, index, within + take);
                     fb.Dirty[index] = buffer;
                 }
@@ -337,6 +347,7 @@ public sealed partial class ArgosVolume
             if (fb.FirstDirty == DateTime.MaxValue) fb.FirstDirty = DateTime.UtcNow;
             if (fb.Dirty.Count > MaxDirtyStripesPerFile)
             {
+                beforeMemberIo?.Invoke();
                 WaitSealedLocked(fb); // our stripes keep the buffer alive: it cannot be retired meanwhile
                 FlushBufferLocked(ino, fb, null);
             }
@@ -353,6 +364,7 @@ public sealed partial class ArgosVolume
                 }
                 if (handedOff.Count < completed.Count)
                 {
+                    beforeMemberIo?.Invoke();
                     FlushBufferLocked(ino, fb, completed.Except(handedOff).ToList());
                 }
             }

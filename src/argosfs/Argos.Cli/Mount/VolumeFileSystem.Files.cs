@@ -111,7 +111,7 @@ public sealed partial class VolumeFileSystem
         bytesWritten = 0;
         try
         {
-            volume.Write(Ino(node), offset, data, Caller(context));
+            volume.Write(Ino(node), offset, data, Caller(context), context.WillBlock);
             bytesWritten = data.Length;
             return Errno.None;
         }
