@@ -37,6 +37,9 @@ internal sealed partial class MountedPool : IDisposable
     public string LogPath => Path.Combine(Root, "daemon.log");
     public bool IsMounted => _daemonPid != 0;
 
+    /// <summary>The serving daemon's pid while mounted (0 otherwise).</summary>
+    public int DaemonProcessId => _daemonPid;
+
     public string PathOf(string relative) => Path.Combine(MountPoint, relative);
 
     /// <summary>`argosfs mount --images … MOUNTPOINT [extra]`; returns once the mount is live.</summary>

@@ -170,6 +170,88 @@ public sealed class MountLifecycleTests
     }
 
     [Fact]
+    public void ReadSpinUs_ZeroMakesTheDaemonSleepBetweenBackToBackRequests_TheDefaultSpins_BadValuesAreRefused()
+    {
+        using var pool = new MountedPool();
+        var bad = Cli.Run("mount", "--images", pool.Images, pool.MountPoint, "-o", "read_spin_us=lots");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("read_spin_us=lots: give a whole number of microseconds", bad.Stderr);
+        Assert.Null(pool.ProcMountsLine());
+
+        if (Environment.ProcessorCount < 2)
+        {
+            // One CPU: the default is not to spin, so the option changes nothing measurable here; it still mounts.
+            pool.Mount("-o", "read_spin_us=0");
+            File.WriteAllText(pool.PathOf("f"), "x");
+            pool.Unmount();
+            return;
+        }
+
+        double spinning = SwitchesPerStat(pool);
+        double sleeping = SwitchesPerStat(pool, "-o", "read_spin_us=0");
+        Assert.True(sleeping > 0.5, $"with read_spin_us=0 the daemon switched {sleeping:0.00} times per stat (expected about once)");
+        Assert.True(spinning < 0.25, $"by default the daemon switched {spinning:0.00} times per stat (with read_spin_us=0: {sleeping:0.00})");
+    }
+
+    /// <summary>
+    /// The daemon's context switches (all threads) per stat of a missing name, the least of five batches
+    /// of 200. The daemon runs on CPU 1 and the caller on CPU 0: on one CPU they take turns whatever the
+    /// reader does, and the scheduler picks either placement.
+    /// </summary>
+    private static double SwitchesPerStat(MountedPool pool, params string[] options)
+    {
+        pool.Mount(options);
+        try
+        {
+            var (code, output) = Shell.Run("taskset", "-a", "-p", "2", pool.DaemonProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(code == 0, "taskset: " + output);
+            return Task.Run(() =>
+            {
+                ulong mask = 1;
+                Assert.Equal(0, sched_setaffinity(0, sizeof(ulong), ref mask));
+                var best = double.MaxValue;
+                for (int batch = 0; batch < 5; batch++)
+                {
+                    long before = DaemonContextSwitches(pool.DaemonProcessId);
+                    for (int i = 0; i < 200; i++)
+                    {
+                        Assert.False(File.Exists(pool.PathOf($"missing-{batch}-{i}")));
+                    }
+
+                    best = Math.Min(best, (DaemonContextSwitches(pool.DaemonProcessId) - before) / 200.0);
+                }
+
+                return best;
+            }).WaitAsync(TimeSpan.FromSeconds(120)).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            pool.Unmount();
+        }
+    }
+
+    private static long DaemonContextSwitches(int pid)
+    {
+        long total = 0;
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+            {
+                int colon = line.IndexOf(':');
+                if (colon > 0 && line.AsSpan(0, colon).EndsWith("ctxt_switches", StringComparison.Ordinal))
+                {
+                    total += long.Parse(line.AsSpan(colon + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return total;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nint cpuSetSize, ref ulong mask);
+
+    [Fact]
     public void PunchedHoles_SurviveRemount_FsckIsClean() => SurvivesRemount("punch_hole");
 
     [Fact]

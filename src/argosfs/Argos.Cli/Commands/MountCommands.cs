@@ -19,7 +19,7 @@ public static class MountCommands
         };
         var options = new Option<string[]>("-o", "--options")
         {
-            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, writeback_cache (the kernel buffers writes; close waits for the store), fsname=NAME, cache_timeout=SECONDS, readahead_kb=KIB (default: two stripes; 0 keeps the kernel's)",
+            Description = "Mount options: ro, rw, allow_other, default_permissions, nosuid, nodev, noexec, relatime (default), noatime, writeback_cache (the kernel buffers writes; close waits for the store), fsname=NAME, cache_timeout=SECONDS, readahead_kb=KIB (default: two stripes; 0 keeps the kernel's), read_spin_us=MICROSECONDS (how long the reading worker polls an empty FUSE queue before it sleeps; default 50 with two or more CPUs, 0 never spins)",
             CustomParser = r => PoolSelector.SplitList(r.Tokens.Select(t => t.Value)),
         };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay attached: serve until unmounted or SIGTERM" };
@@ -66,7 +66,7 @@ public static class MountCommands
         return cmd;
     }
 
-    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true, int? ReadaheadKb = null, bool WritebackCache = false);
+    internal sealed record Parsed(string Mode, bool ReadOnly, bool AllowDegraded, FuseMountOptions Mount, TimeSpan CacheTimeout, bool Atime = true, int? ReadaheadKb = null, bool WritebackCache = false, int? ReadSpinUs = null);
 
     internal static Parsed ParseMode(string mode, IReadOnlyList<string> options)
     {
@@ -83,6 +83,7 @@ public static class MountCommands
         var cacheTimeout = TimeSpan.FromSeconds(60);
         var atime = true;
         int? readaheadKb = null;
+        int? readSpinUs = null;
         var writeback = false;
         foreach (var o in options)
         {
@@ -112,6 +113,11 @@ public static class MountCommands
                     break;
                 case "readahead_kb":
                     throw new UsageException($"-o readahead_kb={value}: give a whole number of KiB (0 keeps the kernel's default)");
+                case "read_spin_us" when int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var us) && us is >= 0 and <= 10_000:
+                    readSpinUs = us;
+                    break;
+                case "read_spin_us":
+                    throw new UsageException($"-o read_spin_us={value}: give a whole number of microseconds from 0 (never spin) to 10000");
                 case "nodiratime" or "async" or "auto" or "defaults": break; // (directories keep relatime)
                 default: throw new UsageException($"mount option '{o}' is not known; see 'argosfs mount --help'");
             }
@@ -121,7 +127,7 @@ public static class MountCommands
             // The daemon trusts the kernel's checks of the times a writeback cache sends it.
             throw new UsageException("-o writeback_cache needs default_permissions; drop one of them");
         }
-        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime, readaheadKb, writeback && !readOnly);
+        return new Parsed(mode, readOnly, degraded, mount with { ReadOnly = readOnly }, cacheTimeout, atime, readaheadKb, writeback && !readOnly, readSpinUs);
     }
 
     private static int Detach(List<string> tokens, bool rootDaemon)
@@ -167,8 +173,10 @@ public static class MountCommands
             {
                 CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly, Atime = settings.Atime, WritebackCache = settings.WritebackCache,
             });
+            var defaults = new FuseSessionOptions();
             var session = new FuseSession(fs, new FuseSessionOptions
             {
+                ReadSpin = settings.ReadSpinUs is int spinUs ? TimeSpan.FromMicroseconds(spinUs) : defaults.ReadSpin,
                 PosixAcl = true,
                 // Opt in: dirty pages wait in the kernel (mtime and size with them) until writeback,
                 // fsync or close, whose FLUSH then stores the file (the kernel sends it whatever
