@@ -8,6 +8,8 @@ namespace Argos.Fuse;
 /// </summary>
 public readonly struct FuseContext
 {
+    private static readonly Action s_nothing = static () => { };
+
     private readonly FuseWorker? _worker;
     private readonly bool _procLookupsAllowed;
 
@@ -50,6 +52,9 @@ public readonly struct FuseContext
     /// (no thread wake-up). Cheap and idempotent; a no-op outside a session.
     /// </summary>
     public void WillBlock() => _worker?.WillBlock();
+
+    /// <summary><see cref="WillBlock"/> as a delegate for code below the filesystem (no allocation per request).</summary>
+    public Action WillBlockCallback => _worker?.WillBlockCallback ?? s_nothing;
 
     /// <summary>
     /// Reads the caller's supplementary groups from /proc/&lt;pid&gt;/status ("Groups:" line). Only when the

@@ -28,6 +28,7 @@ internal sealed class FuseWorker
     {
         Index = index;
         Transport = transport;
+        WillBlockCallback = WillBlock;
         RequestBuffer = GC.AllocateUninitializedArray<byte>(requestBufferSize, pinned: true);
         ReplyBuffer = GC.AllocateUninitializedArray<byte>(HeaderSize + replyPayloadSize, pinned: true);
     }
@@ -74,6 +75,9 @@ internal sealed class FuseWorker
     /// The request in hand is about to wait (member I/O, a commit): if this worker holds the read turn it is
     /// passed on now, so the requests behind this one are read by another worker meanwhile.
     /// </summary>
+    /// <summary><see cref="WillBlock"/> as a delegate made once, so handing it to the filesystem allocates nothing.</summary>
+    public Action WillBlockCallback { get; }
+
     public void WillBlock()
     {
         var pass = PassReadTurn;

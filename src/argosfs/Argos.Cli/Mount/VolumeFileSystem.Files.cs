@@ -93,7 +93,7 @@ public sealed partial class VolumeFileSystem
         bytesRead = 0;
         try
         {
-            bytesRead = volume.Read(Ino(node), offset, destination, context.WillBlock);
+            bytesRead = volume.Read(Ino(node), offset, destination, context.WillBlockCallback);
             if (settings.Atime)
             {
                 volume.NoteAccess(Ino(node));
@@ -111,7 +111,7 @@ public sealed partial class VolumeFileSystem
         bytesWritten = 0;
         try
         {
-            volume.Write(Ino(node), offset, data, Caller(context), context.WillBlock);
+            volume.Write(Ino(node), offset, data, Caller(context), context.WillBlockCallback);
             bytesWritten = data.Length;
             return Errno.None;
         }
