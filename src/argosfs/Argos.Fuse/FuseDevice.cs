@@ -102,9 +102,6 @@ internal sealed unsafe class FuseDeviceTransport : IFuseTransport
 
     public FileDescriptorHandle Handle => _fd;
 
-    /// <summary>True when the fd is non-blocking and reads spin before they sleep.</summary>
-    public bool Spins => _spinTicks > 0;
-
     /// <summary>Spinning stops as soon as this is false (the session: while another worker serves a request, it needs the CPU).</summary>
     public Func<bool>? SpinWhile { get; init; }
 
