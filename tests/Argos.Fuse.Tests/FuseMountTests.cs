@@ -188,11 +188,11 @@ public sealed class FuseMountTests
         if (Environment.ProcessorCount < 2)
         {
             // One CPU: a spinning reader would only keep the caller off it, so the default is not to spin.
-            Assert.Equal(TimeSpan.Zero, new FuseSessionOptions().ReadSpin);
+            Assert.Equal(TimeSpan.Zero, FuseSessionOptions.DefaultReadSpin);
             return;
         }
 
-        Assert.Equal(TimeSpan.FromMicroseconds(50), new FuseSessionOptions().ReadSpin);
+        Assert.Equal(TimeSpan.FromMicroseconds(50), FuseSessionOptions.DefaultReadSpin);
         double spinning = await SwitchesPerLookup(TimeSpan.FromMicroseconds(200));
         double sleeping = await SwitchesPerLookup(TimeSpan.Zero);
         Assert.True(sleeping > 0.5, $"without spinning the reader switched {sleeping:0.00} times per LOOKUP (expected about once)");

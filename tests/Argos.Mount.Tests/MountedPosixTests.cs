@@ -193,6 +193,53 @@ public sealed class MountLifecycleTests
         Assert.True(spinning < 0.25, $"by default the daemon switched {spinning:0.00} times per stat (with read_spin_us=0: {sleeping:0.00})");
     }
 
+    [Fact]
+    public void ReadsOfStripesNotInTheDaemon_PassTheReadTurnOn_StatsStayWithTheReadingWorker()
+    {
+        using var pool = new MountedPool();
+        pool.Mount();
+        var data = new byte[8192];
+        new Random(5).NextBytes(data); // incompressible, past the inline threshold: stored in stripes
+        for (int i = 0; i < 60; i++)
+        {
+            File.WriteAllBytes(pool.PathOf($"f{i}"), data);
+        }
+
+        pool.Unmount();
+        // A fresh daemon (nothing cached) that sleeps after every request: the thread serving a request
+        // then shows up in its context switches.
+        pool.Mount("-o", "read_spin_us=0");
+        try
+        {
+            var start = ThreadContextSwitches(pool.DaemonProcessId);
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.False(File.Exists(pool.PathOf($"missing-{i}")));
+            }
+
+            var afterStats = ThreadContextSwitches(pool.DaemonProcessId);
+            for (int i = 0; i < 60; i++)
+            {
+                Assert.True(data.AsSpan().SequenceEqual(File.ReadAllBytes(pool.PathOf($"f{i}"))), $"f{i}");
+            }
+
+            var afterReads = ThreadContextSwitches(pool.DaemonProcessId);
+            static int Busy(Dictionary<string, long> from, Dictionary<string, long> to, int atLeast) =>
+                to.Count(t => t.Value - from.GetValueOrDefault(t.Key) >= atLeast);
+            // Quick requests: answered by the worker that read them, one thread.
+            Assert.Equal(1, Busy(start, afterStats, 150));
+            // Each READ goes to the members: the reader hands the turn to another worker first.
+            Assert.True(Busy(afterStats, afterReads, 40) >= 2, "the READs were all served by one worker: the read turn was not passed on");
+        }
+        finally
+        {
+            pool.Unmount();
+        }
+    }
+
+    private static Dictionary<string, long> ThreadContextSwitches(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").ToDictionary(task => Path.GetFileName(task), task => ContextSwitches(Path.Combine(task, "status")));
+
     /// <summary>
     /// The daemon's context switches (all threads) per stat of a missing name, the least of five batches
     /// of 200. The daemon runs on CPU 1 and the caller on CPU 0: on one CPU they take turns whatever the
@@ -230,18 +277,18 @@ public sealed class MountLifecycleTests
         }
     }
 
-    private static long DaemonContextSwitches(int pid)
+    private static long DaemonContextSwitches(int pid) => ThreadContextSwitches(pid).Values.Sum();
+
+    /// <summary>Voluntary plus involuntary context switches from a /proc/…/status file.</summary>
+    private static long ContextSwitches(string statusFile)
     {
         long total = 0;
-        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        foreach (var line in File.ReadLines(statusFile))
         {
-            foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+            int colon = line.IndexOf(':');
+            if (colon > 0 && line.AsSpan(0, colon).EndsWith("ctxt_switches", StringComparison.Ordinal))
             {
-                int colon = line.IndexOf(':');
-                if (colon > 0 && line.AsSpan(0, colon).EndsWith("ctxt_switches", StringComparison.Ordinal))
-                {
-                    total += long.Parse(line.AsSpan(colon + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-                }
+                total += long.Parse(line.AsSpan(colon + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 

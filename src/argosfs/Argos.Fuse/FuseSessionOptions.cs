@@ -17,7 +17,10 @@ public sealed class FuseSessionOptions
     /// request of a burst. Default 50 µs with two or more CPUs, none with one (spinning there would only
     /// keep the caller off the CPU). Zero: plain blocking reads.
     /// </summary>
-    public TimeSpan ReadSpin { get; init; } = Environment.ProcessorCount >= 2 ? TimeSpan.FromMicroseconds(50) : TimeSpan.Zero;
+    public TimeSpan ReadSpin { get; init; } = DefaultReadSpin;
+
+    /// <summary>The default of <see cref="ReadSpin"/> on this machine.</summary>
+    public static TimeSpan DefaultReadSpin => Environment.ProcessorCount >= 2 ? TimeSpan.FromMicroseconds(50) : TimeSpan.Zero;
 
     /// <summary>Largest WRITE payload (FUSE_BIG_WRITES + FUSE_MAX_PAGES); also sizes the per-worker buffers. Default 1 MiB.</summary>
     public uint MaxWrite { get; init; } = 1024 * 1024;

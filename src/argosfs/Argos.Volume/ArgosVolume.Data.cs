@@ -206,12 +206,14 @@ public sealed partial class ArgosVolume
     /// <summary>
     /// The current content of one stripe (for read-modify-write), in a buffer of at least
     /// <paramref name="minLength"/> bytes. Buffers grow on demand up to the stripe size, so a small
-    /// file costs a small buffer, not a whole stripe.
+    /// file costs a small buffer, not a whole stripe. <paramref name="beforeMemberIo"/> runs before a
+    /// stored stripe is read.
     /// </summary>
-    private byte[] LoadStripeForWrite(InodeId ino, ulong index, int minLength)
+    private byte[] LoadStripeForWrite(InodeId ino, ulong index, int minLength, Action? beforeMemberIo = null)
     {
         if (_ns.TryGetStripe(ino, new StripeIndex(index), out var stripe))
         {
+            beforeMemberIo?.Invoke();
             using var lease = LoadStripe(ino, index, stripe);
             return RentStripeBuffer(Math.Max(minLength, lease.Length), lease.Span);
         }
@@ -325,8 +327,7 @@ public sealed partial class ArgosVolume
                 var take = (int)Math.Min((ulong)(data.Length - done), s - (ulong)within);
                 if (!fb.Dirty.TryGetValue(index, out var buffer))
                 {
-                    if (take != StripeDataBytes && _ns.TryGetStripe(ino, new StripeIndex(index), out _)) beforeMemberIo?.Invoke();
-                    buffer = take == StripeDataBytes ? RentStripeBuffer(StripeDataBytes, overwritten: true) : LoadStripeForWrite(ino, index, within + take);
+                    buffer = take == StripeDataBytes ? RentStripeBuffer(StripeDataBytes, overwritten: true) : LoadStripeForWrite(ino, index, within + take, beforeMemberIo);
                     fb.Dirty[index] = buffer;
                 }
                 if (buffer.Length < within + take)
@@ -536,31 +537,20 @@ public sealed partial class ArgosVolume
     }
 
     /// <summary>
-    /// True when writing out the file's buffered data is a few page-cache writes: at most
-    /// <paramref name="limitBytes"/> buffered and no stripe of it being stored in the background (a flush
-    /// would wait for that). The FUSE frontend serves such a close on the reading worker.
+    /// Writes out one file's buffered data (fsync, close). With <paramref name="durable"/>, returns once it
+    /// is on the members. <paramref name="beforeMemberIo"/> runs before the flush waits: for a background
+    /// store of the file, to store more than <see cref="SmallStoreBytes"/>, or for a durable commit. Storing
+    /// a small file is a few page-cache writes and does not call it (the FUSE frontend passes the
+    /// request's <c>WillBlock</c>: such a close is answered by the reading worker).
     /// </summary>
-    public bool FlushIsSmall(InodeId ino, int limitBytes)
-    {
-        if (!_buffers.TryGetValue(ino.Value, out var fb)) return true;
-        lock (fb.Gate)
-        {
-            if (fb.Dead) return true;
-            if (fb.Sealed.Count > 0) return false;
-            long bytes = 0;
-            foreach (var buffer in fb.Dirty.Values) bytes += buffer.Length;
-            return bytes <= limitBytes;
-        }
-    }
-
-    /// <summary>Writes out one file's buffered data (fsync, close). With <paramref name="durable"/>, returns once it is on the members.</summary>
-    public void Flush(InodeId ino, bool durable = false)
+    public void Flush(InodeId ino, bool durable = false, Action? beforeMemberIo = null)
     {
         if (ReadOnly) return;
         while (_buffers.TryGetValue(ino.Value, out var fb))
         {
             lock (fb.Gate)
             {
+                if (fb.Sealed.Count > 0 || BufferedBytesLocked(fb) > SmallStoreBytes) beforeMemberIo?.Invoke();
                 WaitSealedLocked(fb);
                 if (fb.Dead) continue; // its last stripes committed in the background; a newer buffer may exist
                 FlushBufferLocked(ino, fb, null);
@@ -569,8 +559,19 @@ public sealed partial class ArgosVolume
         }
         if (durable)
         {
+            beforeMemberIo?.Invoke();
             lock (_commitGate) FlushLogLocked();
         }
+    }
+
+    /// <summary>Buffered bytes a flush stores without calling its hint: a small file's worth.</summary>
+    public const int SmallStoreBytes = 64 * 1024;
+
+    private static long BufferedBytesLocked(FileBuffer fb)
+    {
+        long bytes = 0;
+        foreach (var buffer in fb.Dirty.Values) bytes += buffer.Length;
+        return bytes;
     }
 
     private void FlushAllFiles()

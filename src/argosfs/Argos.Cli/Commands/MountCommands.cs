@@ -173,10 +173,9 @@ public static class MountCommands
             {
                 CacheTimeout = settings.CacheTimeout, ReadOnly = settings.ReadOnly, Atime = settings.Atime, WritebackCache = settings.WritebackCache,
             });
-            var defaults = new FuseSessionOptions();
             var session = new FuseSession(fs, new FuseSessionOptions
             {
-                ReadSpin = settings.ReadSpinUs is int spinUs ? TimeSpan.FromMicroseconds(spinUs) : defaults.ReadSpin,
+                ReadSpin = settings.ReadSpinUs is int spinUs ? TimeSpan.FromMicroseconds(spinUs) : FuseSessionOptions.DefaultReadSpin,
                 PosixAcl = true,
                 // Opt in: dirty pages wait in the kernel (mtime and size with them) until writeback,
                 // fsync or close, whose FLUSH then stores the file (the kernel sends it whatever

@@ -124,26 +124,17 @@ public sealed partial class VolumeFileSystem
     public override Errno Flush(in FuseContext context, NodeId node, FileHandle handle, ulong lockOwner)
     {
         if (settings.ReadOnly) return Errno.None;
-        WillBlockUnlessSmall(in context, Ino(node));
-        return Run(() => volume.Flush(Ino(node)));
+        var willBlock = context.WillBlockCallback;
+        return Run(() => volume.Flush(Ino(node), beforeMemberIo: willBlock));
     }
-
-    /// <summary>A close storing more than a small file's worth of buffered data passes the read turn on.</summary>
-    private void WillBlockUnlessSmall(in FuseContext context, InodeId ino)
-    {
-        if (!volume.FlushIsSmall(ino, SmallFlushBytes)) context.WillBlock();
-    }
-
-    /// <summary>Buffered bytes a close stores on the reading worker: a small file is a few page-cache writes.</summary>
-    private const int SmallFlushBytes = 64 * 1024;
 
     public override Errno Release(in FuseContext context, NodeId node, FileHandle handle, int openFlags, FuseReleaseFlags flags, ulong lockOwner)
     {
         if (!_handles.TryRemove(handle.Value, out var open)) return Errno.None;
-        if (!settings.ReadOnly) WillBlockUnlessSmall(in context, open.Ino);
+        var willBlock = context.WillBlockCallback;
         return Run(() =>
         {
-            if (!settings.ReadOnly) volume.Flush(open.Ino);
+            if (!settings.ReadOnly) volume.Flush(open.Ino, beforeMemberIo: willBlock);
             if (Ns.UnpinOpen(open.Ino) && !settings.ReadOnly)
             {
                 // The last close of an unlinked file: its inode and data go now.
